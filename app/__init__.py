@@ -1,0 +1,126 @@
+"""Puente Laboral: the application factory and the core every domain shares."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Flask
+
+from app.config import PROJECT_ROOT, load_config
+
+# Domain packages register themselves here; the core never imports them otherwise.
+DOMAIN_BLUEPRINTS = ("workshops.views", "fairs.views", "recordings.views")
+
+CORE_BLUEPRINTS = (
+    "app.public",
+    "app.health",
+    "app.accounts.views",
+    "app.territory.views",
+    "app.audit.views",
+    "app.outbox.views",
+    "app.files_views",
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    from app.api import create_api_blueprint, register_api
+    from app.errors import register_error_handlers
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+    from app.i18n import get_locale, get_timezone, register_template_helpers
+    from app.requestlog import register_request_logging
+    from app.schema import register_schema_check
+    from app.security import register_security_headers
+
+    settings = load_config(config)
+    instance = Path(settings["INSTANCE_DIR"])
+    # APIFlask is Flask plus an OpenAPI generator; only APIBlueprints (the /api/v1 ones)
+    # appear in the document, HTML blueprints stay out of it.
+    app = APIFlask(
+        __name__,
+        title="Puente Laboral API",
+        version="1",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,
+        json_errors=False,
+        instance_path=str(instance),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=get_locale,
+        timezone_selector=get_timezone,
+        default_translation_directories=str(PROJECT_ROOT / "app" / "translations"),
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=[app.config["BASE_URL"]],
+    )
+
+    _import_models()
+    register_request_logging(app)
+    register_security_headers(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_schema_check(app)
+
+    for module_name in CORE_BLUEPRINTS + DOMAIN_BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp)
+    register_api(app, create_api_blueprint())
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    from app.accounts.services import load_user  # noqa: F401  (registers the user loader)
+
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees all tables."""
+    import app.accounts.models
+    import app.audit.models
+    import app.files_models
+    import app.outbox.models
+    import app.territory.models  # noqa: F401
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """WAL mode, foreign keys on and a busy timeout for every SQLite connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine: Engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if ":memory:" not in app.config["SQLALCHEMY_DATABASE_URI"]:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)

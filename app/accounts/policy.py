@@ -1,0 +1,271 @@
+"""The one permission policy: who may do what, on which object.
+
+Views, the API, the CLI and (later) Socket.IO handlers all ask ``can(user, action, target)``
+or use the ``visible_*`` queries here; no other module decides permissions.
+
+Roles (see ``Role``):
+- office staff act on their own office; when their office coordinates a network *this year*
+  they are that network's coordinators and act on the whole network;
+- SENCE regional staff read everything in their region and administer networks and offices
+  there (create them, assign the yearly coordinating office, invite staff);
+- SENCE national admins may do everything;
+- employers have no staff permissions (their booth permissions arrive with fairs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+
+from app.accounts.models import Role, User
+from app.extensions import db
+from app.territory.models import (
+    Network,
+    NetworkCoordination,
+    Office,
+    Region,
+    SenceUnit,
+    network_offices,
+    network_regions,
+)
+
+# Every action the policy knows. A typo in a view is an error, never a silent "no".
+ACTIONS = frozenset(
+    {
+        "gestion.enter",
+        "network.view",
+        "network.create",
+        "network.edit",
+        "network.assign_coordinator",
+        "office.view",
+        "office.create",
+        "office.edit",
+        "staff.view",
+        "staff.invite",
+        "staff.deactivate",
+        "audit.read",
+        "outbox.read",
+        "outbox.requeue",
+        "token.manage",
+    }
+)
+
+
+class UnknownAction(ValueError):
+    pass
+
+
+def current_year() -> int:
+    return datetime.now(ZoneInfo("America/Santiago")).year
+
+
+# --- facts about a user --------------------------------------------------------------------
+
+
+def _is_staff(user: User | None) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.active
+                and user.role in (Role.OFFICE_STAFF, Role.SENCE_REGIONAL, Role.SENCE_NATIONAL))
+
+
+def _national(user: User) -> bool:
+    return user.role == Role.SENCE_NATIONAL
+
+
+def _regional_for(user: User, region_codes: set[str]) -> bool:
+    return user.role == Role.SENCE_REGIONAL and user.region_code in region_codes
+
+
+def coordinated_network_ids(user: User, year: int | None = None) -> set[int]:
+    """Networks whose coordinating office this year is the user's office."""
+    if user.role != Role.OFFICE_STAFF or user.office_id is None:
+        return set()
+    rows = db.session.scalars(
+        select(NetworkCoordination.network_id).where(
+            NetworkCoordination.office_id == user.office_id,
+            NetworkCoordination.year == (year or current_year()),
+        )
+    )
+    return set(rows)
+
+
+def member_network_ids(user: User) -> set[int]:
+    if user.role != Role.OFFICE_STAFF or user.office_id is None:
+        return set()
+    rows = db.session.scalars(
+        select(network_offices.c.network_id).where(network_offices.c.office_id == user.office_id)
+    )
+    return set(rows)
+
+
+def is_coordinator(user: User, network: Network) -> bool:
+    return network.id in coordinated_network_ids(user)
+
+
+def _office_network_ids(office: Office) -> set[int]:
+    return {n.id for n in office.networks}
+
+
+def _coordinates_office(user: User, office: Office) -> bool:
+    return bool(coordinated_network_ids(user) & _office_network_ids(office))
+
+
+# --- rules per target type -----------------------------------------------------------------
+
+
+def _on_network(user: User, action: str, network: Network) -> bool:
+    regions = network.region_codes
+    if action in ("network.view", "audit.read"):
+        return (_regional_for(user, regions) or is_coordinator(user, network)
+                or (action == "network.view" and network.id in member_network_ids(user)))
+    if action == "network.edit":
+        return _regional_for(user, regions) or is_coordinator(user, network)
+    if action == "network.assign_coordinator":
+        return _regional_for(user, regions)
+    return False
+
+
+def _on_office(user: User, action: str, office: Office) -> bool:
+    region = {office.comuna.region_code}
+    own = user.role == Role.OFFICE_STAFF and user.office_id == office.id
+    if action == "office.view":
+        return (own or _regional_for(user, region) or _coordinates_office(user, office)
+                or bool(member_network_ids(user) & _office_network_ids(office)))
+    if action in ("office.edit", "staff.view", "staff.invite"):
+        return own or _regional_for(user, region) or _coordinates_office(user, office)
+    if action == "staff.deactivate":
+        return _regional_for(user, region) or _coordinates_office(user, office)
+    return False
+
+
+def _on_region(user: User, action: str, region: Region) -> bool:
+    if action in ("network.create", "office.create", "audit.read", "network.view", "office.view"):
+        return _regional_for(user, {region.code})
+    return False
+
+
+def _on_sence_unit(user: User, action: str, unit: SenceUnit) -> bool:
+    if action in ("staff.view", "staff.invite", "staff.deactivate"):
+        return (unit.region_code is not None and _regional_for(user, {unit.region_code})
+                and user.sence_unit_id == unit.id)
+    return False
+
+
+def _on_user(user: User, action: str, other: User) -> bool:
+    if action == "token.manage":
+        return user.id == other.id
+    if action in ("staff.view", "staff.deactivate"):
+        if other.id == user.id:
+            return action == "staff.view"
+        if other.office is not None:
+            return _on_office(user, action, other.office)
+        if other.sence_unit is not None:
+            return _on_sence_unit(user, action, other.sence_unit)
+    return False
+
+
+def _on_outbox_message(user: User, action: str, msg: Any) -> bool:
+    if action not in ("outbox.read", "outbox.requeue") or msg.office_id is None:
+        return False
+    office = db.session.get(Office, msg.office_id)
+    if office is None:
+        return False
+    if action == "outbox.read" and user.role == Role.OFFICE_STAFF and user.office_id == office.id:
+        return True
+    return _regional_for(user, {office.comuna.region_code})
+
+
+def _on_nothing(user: User, action: str) -> bool:
+    # Page-level questions: may the user open the list at all? (Rows are then scoped.)
+    if action in ("gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
+                  "staff.view"):
+        return True
+    if action in ("network.create", "office.create"):
+        return user.role == Role.SENCE_REGIONAL
+    return False
+
+
+_TARGET_RULES: list[tuple[type, Callable[[User, str, Any], bool]]] = [
+    (Network, _on_network),
+    (Office, _on_office),
+    (Region, _on_region),
+    (SenceUnit, _on_sence_unit),
+    (User, _on_user),
+]
+
+
+def can(user: User | None, action: str, target: Any = None) -> bool:
+    """May ``user`` do ``action`` on ``target``? ``target=None`` asks about the page or list."""
+    if action not in ACTIONS:
+        raise UnknownAction(action)
+    if not _is_staff(user):
+        return False
+    assert user is not None
+    if action == "token.manage":
+        return target is None or (isinstance(target, User) and target.id == user.id)
+    if _national(user):
+        return True
+    if target is None:
+        return _on_nothing(user, action)
+    for cls, rule in _TARGET_RULES:
+        if isinstance(target, cls):
+            return rule(user, action, target)
+    if type(target).__name__ == "OutboxMessage":
+        return _on_outbox_message(user, action, target)
+    return False
+
+
+# --- scoped queries: the rows a user may see -----------------------------------------------
+
+
+def visible_networks(user: User) -> Select[tuple[Network]]:
+    q = select(Network).order_by(Network.name)
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        return q.where(Network.id.in_(
+            select(network_regions.c.network_id).where(network_regions.c.region_code == user.region_code)
+        ))
+    ids = member_network_ids(user) | coordinated_network_ids(user)
+    return q.where(Network.id.in_(ids or {-1}))
+
+
+def visible_offices(user: User) -> Select[tuple[Office]]:
+    from app.territory.models import Comuna
+
+    q = select(Office).order_by(Office.name)
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        return q.join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+    nets = member_network_ids(user) | coordinated_network_ids(user)
+    in_nets = select(network_offices.c.office_id).where(network_offices.c.network_id.in_(nets or {-1}))
+    return q.where((Office.id == user.office_id) | Office.id.in_(in_nets))
+
+
+def manageable_offices(user: User) -> Select[tuple[Office]]:
+    """Offices whose staff the user may invite and whose details they may edit."""
+    from app.territory.models import Comuna
+
+    q = select(Office).order_by(Office.name)
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        return q.join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+    nets = coordinated_network_ids(user)
+    in_nets = select(network_offices.c.office_id).where(network_offices.c.network_id.in_(nets or {-1}))
+    return q.where((Office.id == user.office_id) | Office.id.in_(in_nets))
+
+
+def audit_scope(user: User) -> tuple[bool, set[int], str | None]:
+    """(everything, network ids, region code) the user may read in the audit log."""
+    if _national(user):
+        return True, set(), None
+    if user.role == Role.SENCE_REGIONAL:
+        return False, set(), user.region_code
+    return False, coordinated_network_ids(user), None

@@ -1,0 +1,132 @@
+"""Error answers: an HTML page in plain Spanish, or ``application/problem+json`` under /api."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.requestlog import current_request_id
+
+log = logging.getLogger("puente.errors")
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Solicitud no válida"),
+        401: _("Debe iniciar sesión"),
+        403: _("No tiene permiso para esto"),
+        404: _("No encontramos esta página"),
+        405: _("Método no permitido"),
+        409: _("Conflicto con el estado actual"),
+        410: _("Este enlace ya no es válido"),
+        413: _("El envío es demasiado grande"),
+        415: _("Tipo de contenido no admitido"),
+        422: _("Los datos enviados no son válidos"),
+        429: _("Demasiados intentos"),
+        500: _("Error interno"),
+        503: _("Servicio no disponible"),
+    }
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail: str | None = None, *, title: str | None = None,
+            extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """An RFC 9457 problem details response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _titles().get(status, "Error"),
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if current_request_id():
+        body["request_id"] = current_request_id()
+    if extra:
+        body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.mimetype = "application/problem+json"
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _html(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
+    resp = Response(
+        render_template("errors/error.html", status=status, title=_titles().get(status, "Error"),
+                        detail=detail),
+        status=status,
+    )
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _detail_for(exc: HTTPException) -> str | None:
+    if exc.code == 429:
+        return _("Hizo demasiados intentos seguidos. Espere unos minutos y vuelva a intentarlo.")
+    if exc.code == 413:
+        return _("El archivo o los datos enviados superan el tamaño permitido.")
+    if exc.code == 404:
+        return _("Revise la dirección o vuelva a la página de inicio.")
+    if exc.code == 405:
+        return None
+    desc = exc.description
+    # Werkzeug's stock English descriptions are not shown to users.
+    if desc and desc != type(exc).description:
+        return str(desc)
+    return None
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Response:
+        detail = _(
+            "El formulario caducó o no trae su código de seguridad. "
+            "Vuelva a la página, recárguela y envíelo de nuevo."
+        )
+        if wants_problem_json():
+            return problem(400, detail)
+        return _html(400, detail)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        headers = {k: v for k, v in exc.get_headers() if k.lower() in ("retry-after", "allow", "www-authenticate")}
+        if wants_problem_json():
+            return problem(code, _detail_for(exc), headers=headers)
+        return _html(code, _detail_for(exc), headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        log.exception("unhandled error request_id=%s", current_request_id())
+        if app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise exc
+        if wants_problem_json():
+            return problem(500, _("Ocurrió un error inesperado. Ya quedó registrado."))
+        return _html(500, _("Ocurrió un error inesperado. Ya quedó registrado."))
+
+    if isinstance(app, APIFlask):
+
+        @app.error_processor
+        def _apiflask_errors(error: HTTPError) -> Response:
+            extra: dict[str, Any] = {}
+            if error.detail:
+                extra["errors"] = error.detail
+            detail = error.message if error.message and error.message not in (
+                "Validation error", "Unprocessable Content") else _(
+                "Revise los campos indicados en «errors».")
+            return problem(error.status_code, detail, extra=extra, headers=dict(error.headers or {}))
+

@@ -1,0 +1,50 @@
+"""Locale and time-zone selection, and the template helpers that show dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
+from flask_babel import format_datetime
+from flask_login import current_user
+
+LOCALES = ("es_CL", "en")
+LOCALE_NAMES = {"es_CL": "Español", "en": "English"}
+LOCALE_COOKIE = "lang"
+DEFAULT_TZ = "America/Santiago"
+
+
+def get_locale() -> str:
+    chosen = request.cookies.get(LOCALE_COOKIE) if request else None
+    if chosen in LOCALES:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
+        return current_user.locale
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request:
+        best = request.accept_languages.best_match(["es-CL", "es", "en"])
+        if best and best.startswith("en"):
+            return "en"
+    return default if default in LOCALES else "es_CL"
+
+
+def get_timezone() -> str:
+    return DEFAULT_TZ
+
+
+def html_lang() -> str:
+    return get_locale().replace("_", "-")
+
+
+def local_time(value: datetime | None, tz: str = DEFAULT_TZ, fmt: str = "medium") -> str:
+    """Format an aware UTC datetime in the given IANA zone and the reader's locale."""
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(ZoneInfo(tz)), fmt, rebase=False)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals.update(html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES,
+                                 get_locale=get_locale)

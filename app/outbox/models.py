@@ -1,0 +1,62 @@
+"""The outbox: every message the platform sends, written in the transaction that caused it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import UTCDateTime, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    """Delivery states.
+
+    pending -> sending -> sent
+    sending -> pending (a failure known to have happened before the provider accepted it,
+               retried later with back-off) or failed (permanent refusal, or attempts exhausted)
+    sending -> unknown (the worker died between handing the message over and recording it:
+               it may have gone out, so it is never resent automatically; staff decide)
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A natural key that makes enqueueing idempotent ("invitation:42:1").
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str | None] = mapped_column(String(160))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))  # invitation, password_reset, ...
+    status: Mapped[OutboxStatus] = mapped_column(
+        SAEnum(OutboxStatus, name="outbox_status", native_enum=False, length=12,
+               values_callable=lambda e: [m.value for m in e]),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    transport: Mapped[str | None] = mapped_column(String(20))  # outbox-viewer, smtp, ...
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who may read it in the outbox viewer (office staff see their office's messages).
+    office_id: Mapped[int | None] = mapped_column(index=True)

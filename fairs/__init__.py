@@ -1,0 +1,1 @@
+"""Virtual job fairs: booths, vacancies, queues and live chat."""

@@ -1,0 +1,1 @@
+"""The recordings catalogue, uploads and YouTube publishing."""

@@ -1,0 +1,1 @@
+"""Job-readiness workshops (talleres de apresto laboral): topics, series, sessions."""
