@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from app.extensions import db, login_manager
 from app.outbox.services import enqueue_email
 from app.territory.models import Office, SenceUnit
 from app.timeutil import utcnow
+from app.urls import external_url
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -167,7 +168,7 @@ def invite_staff(*, inviter: User, email: str, name: str, role: Role,
 
 def invitation_link(inv: Invitation) -> str:
     token = _serializer("invitation").dumps({"i": inv.id, "n": inv.nonce})
-    return current_app.config["BASE_URL"] + url_for("accounts.accept_invitation", token=token)
+    return external_url("accounts.accept_invitation", token=token)
 
 
 def _queue_invitation_email(inv: Invitation, inviter: User, attempt: int) -> None:
@@ -275,7 +276,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     token = _serializer("password-reset").dumps({"u": user.id, "f": _reset_fingerprint(user)})
-    link = current_app.config["BASE_URL"] + url_for("accounts.reset_password", token=token)
+    link = external_url("accounts.reset_password", token=token)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"]
     ctx = {"user": user, "link": link, "minutes": minutes}
     enqueue_email(
