@@ -72,6 +72,22 @@ def _html(status: int, detail: str | None, headers: dict[str, str] | None = None
     return resp
 
 
+def _api_detail_for(exc: HTTPException) -> str | None:
+    """Details for API clients: what went wrong with *this request*, in Spanish."""
+    if exc.code == 404:
+        return _("No existe ese recurso en la API. Revise la dirección; las rutas disponibles "
+                 "están en /api/v1/openapi.json.")
+    if exc.code == 405:
+        return _("Este recurso no admite el método %(method)s.", method=request.method)
+    if exc.code == 413:
+        return _("Los datos enviados superan el tamaño permitido.")
+    if exc.code == 415:
+        return _("Envíe los datos como JSON, con el encabezado Content-Type: application/json.")
+    if exc.code == 400:
+        return _("La solicitud no se pudo entender. Revise los datos enviados.")
+    return _detail_for(exc)
+
+
 def _detail_for(exc: HTTPException) -> str | None:
     if exc.code == 429:
         return _("Hizo demasiados intentos seguidos. Espere unos minutos y vuelva a intentarlo.")
@@ -96,7 +112,9 @@ def register_error_handlers(app: Flask) -> None:
             "Vuelva a la página, recárguela y envíelo de nuevo."
         )
         if wants_problem_json():
-            return problem(400, detail)
+            return problem(400, _(
+                "Falta el código de seguridad en el encabezado X-CSRFToken o ya no es válido. "
+                "Recargue la página e inténtelo de nuevo, o use un token personal (Bearer)."))
         return _html(400, detail)
 
     @app.errorhandler(HTTPException)
@@ -104,7 +122,7 @@ def register_error_handlers(app: Flask) -> None:
         code = exc.code or 500
         headers = {k: v for k, v in exc.get_headers() if k.lower() in ("retry-after", "allow", "www-authenticate")}
         if wants_problem_json():
-            return problem(code, _detail_for(exc), headers=headers)
+            return problem(code, _api_detail_for(exc), headers=headers)
         return _html(code, _detail_for(exc), headers)
 
     @app.errorhandler(Exception)
@@ -119,14 +137,46 @@ def register_error_handlers(app: Flask) -> None:
         return _html(500, _("Ocurrió un error inesperado. Ya quedó registrado."))
 
     if isinstance(app, APIFlask):
-
-        @app.error_processor
+        # APIFlask's own errors (``HTTPError``: validation, auth, ``abort``) become problem
+        # details. The callback is assigned, not set with ``@app.error_processor``: that
+        # decorator also takes over every Werkzeug HTTPException, which would turn the HTML
+        # error pages into JSON.
         def _apiflask_errors(error: HTTPError) -> Response:
-            extra: dict[str, Any] = {}
-            if error.detail:
-                extra["errors"] = error.detail
-            detail = error.message if error.message and error.message not in (
-                "Validation error", "Unprocessable Content") else _(
-                "Revise los campos indicados en «errors».")
-            return problem(error.status_code, detail, extra=extra, headers=dict(error.headers or {}))
+            if not wants_problem_json():
+                return _html(error.status_code, error.message, dict(error.headers or {}))
+            return problem_from_http_error(error)
 
+        app.error_callback = _apiflask_errors
+
+
+def problem_from_http_error(error: HTTPError) -> Response:
+    """Problem details for an APIFlask ``HTTPError``; field errors go under ``errors``."""
+    extra: dict[str, Any] = dict(error.extra_data or {})
+    if error.detail:
+        extra["errors"] = _plain(error.detail)
+    generic = error.message in (None, "", "Validation error", "Unprocessable Content",
+                                type(error).message)
+    if error.status_code == 422 and (generic or error.message == _reason(422)):
+        detail: str | None = _("Revise los campos indicados en «errors».")
+    elif generic or error.message == _reason(error.status_code):
+        detail = None
+    else:
+        detail = str(error.message)
+    return problem(error.status_code, detail, extra=extra, headers=dict(error.headers or {}))
+
+
+def _reason(status: int) -> str:
+    from apiflask.helpers import get_reason_phrase
+
+    return get_reason_phrase(status, "")
+
+
+def _plain(value: Any) -> Any:
+    """Field errors as plain JSON (lazy translated strings become ``str``)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return str(value)
