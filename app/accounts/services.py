@@ -29,7 +29,7 @@ from app.urls import external_url
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-TOKEN_PREFIX = "pl_"
+TOKEN_PREFIX = "pl_"  # noqa: S105 - a public prefix, not a secret
 
 
 class AccountError(ValueError):
