@@ -26,3 +26,7 @@ def register_cli(app: Flask) -> None:
         except AccountError as err:
             raise click.ClickException(err.message) from err
         click.echo(secret)
+
+    from app.demo import register_demo_cli
+
+    register_demo_cli(app)
