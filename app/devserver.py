@@ -29,6 +29,8 @@ def main() -> int:
     procs = [web, worker]
 
     def stop(*_args: object) -> None:
+        # A second Ctrl-C (or make forwarding the first) must not interrupt the clean stop.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
@@ -46,6 +48,7 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     stop()
+    print("Puente Laboral detenido.", flush=True)
     return 0
 
 

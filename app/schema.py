@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 
 log = logging.getLogger("puente.schema")
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 def schema_state() -> tuple[bool, str]:
