@@ -13,12 +13,21 @@ from flask import Flask
 from app.config import PROJECT_ROOT, load_config
 
 # Domain packages register themselves here; the core never imports them otherwise.
-DOMAIN_BLUEPRINTS = ("workshops.views", "fairs.views", "recordings.views")
+DOMAIN_BLUEPRINTS = (
+    "workshops.views",
+    "workshops.staff_views",
+    "workshops.calendar_views",
+    "workshops.ical_views",
+    "fairs.views",
+    "recordings.views",
+)
+DOMAIN_MODELS = ("workshops.models",)
 
 CORE_BLUEPRINTS = (
     "app.public",
     "app.health",
     "app.accounts.views",
+    "app.accounts.staff_views",
     "app.territory.views",
     "app.audit.views",
     "app.outbox.views",
@@ -95,10 +104,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees all tables."""
     import app.accounts.models
+    import app.activities.models
     import app.audit.models
     import app.files_models
     import app.outbox.models
     import app.territory.models  # noqa: F401
+
+    for module_name in DOMAIN_MODELS:
+        importlib.import_module(module_name)
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -115,6 +128,11 @@ def _configure_sqlite(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling is kept on purpose: it runs reads outside a
+        # transaction and BEGINs just before the first write, so concurrent requests wait on
+        # busy_timeout instead of failing on a stale read snapshot. The price: SAVEPOINT does
+        # not nest on SQLite (a released savepoint commits), so code never relies on
+        # begin_nested() rolling back on SQLite.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")

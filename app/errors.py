@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -122,7 +122,8 @@ def register_error_handlers(app: Flask) -> None:
         code = exc.code or 500
         headers = {k: v for k, v in exc.get_headers() if k.lower() in ("retry-after", "allow", "www-authenticate")}
         if wants_problem_json():
-            return problem(code, _api_detail_for(exc), headers=headers)
+            title = _("No existe ese recurso") if code == 404 else None
+            return problem(code, _api_detail_for(exc), title=title, headers=headers)
         return _html(code, _detail_for(exc), headers)
 
     @app.errorhandler(Exception)
@@ -143,7 +144,8 @@ def register_error_handlers(app: Flask) -> None:
         # error pages into JSON.
         def _apiflask_errors(error: HTTPError) -> Response:
             if not wants_problem_json():
-                return _html(error.status_code, error.message, dict(error.headers or {}))
+                message = error.message if error.message != _reason(error.status_code) else None
+                return _html(error.status_code, message, dict(error.headers or {}))
             return problem_from_http_error(error)
 
         app.error_callback = _apiflask_errors
@@ -153,15 +155,18 @@ def problem_from_http_error(error: HTTPError) -> Response:
     """Problem details for an APIFlask ``HTTPError``; field errors go under ``errors``."""
     extra: dict[str, Any] = dict(error.extra_data or {})
     if error.detail:
-        extra["errors"] = _plain(error.detail)
-    generic = error.message in (None, "", "Validation error", "Unprocessable Content",
-                                type(error).message)
-    if error.status_code == 422 and (generic or error.message == _reason(422)):
+        from app.api.messages import spanish_errors
+
+        extra["errors"] = spanish_errors(error.detail)
+    message = str(error.message or "")
+    stock_validation = ("", "Validation error", _reason(422),
+                        current_app.config.get("VALIDATION_ERROR_DESCRIPTION"))
+    if error.status_code == 422 and message in stock_validation:
         detail: str | None = _("Revise los campos indicados en «errors».")
-    elif generic or error.message == _reason(error.status_code):
-        detail = None
+    elif message in ("", _reason(error.status_code)):
+        detail = None  # the stock English reason phrase; the title already says it in Spanish
     else:
-        detail = str(error.message)
+        detail = message
     return problem(error.status_code, detail, extra=extra, headers=dict(error.headers or {}))
 
 
@@ -169,14 +174,3 @@ def _reason(status: int) -> str:
     from apiflask.helpers import get_reason_phrase
 
     return get_reason_phrase(status, "")
-
-
-def _plain(value: Any) -> Any:
-    """Field errors as plain JSON (lazy translated strings become ``str``)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, int | float | bool) or value is None:
-        return value
-    return str(value)

@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REFERENCE_TABLES = {"regions", "comunas", "sence_units", "alembic_version"}
+REFERENCE_TABLES = {"regions", "comunas", "sence_units", "workshop_topics", "alembic_version"}
 
 
 def _worker() -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from app.accounts.models import Role, User
 from app.extensions import db
@@ -51,6 +51,14 @@ ACTIONS = frozenset(
         "outbox.read",
         "outbox.requeue",
         "token.manage",
+        # activities (workshops now, fairs later)
+        "activity.view",
+        "activity.create",
+        "activity.edit",
+        "activity.note",
+        "activity.convene",
+        "activity.assign_host",
+        "topic.manage",
     }
 )
 
@@ -138,6 +146,8 @@ def _on_office(user: User, action: str, office: Office) -> bool:
         return own or _regional_for(user, region) or _coordinates_office(user, office)
     if action == "staff.deactivate":
         return _regional_for(user, region) or _coordinates_office(user, office)
+    if action == "activity.create":  # host an activity at this office
+        return own or _coordinates_office(user, office)
     return False
 
 
@@ -178,11 +188,35 @@ def _on_outbox_message(user: User, action: str, msg: Any) -> bool:
     return _regional_for(user, {office.comuna.region_code})
 
 
+def _on_activity(user: User, action: str, activity: Any) -> bool:
+    """Host-office staff create and edit; convening-office staff see, add notes and convene;
+    coordinators of the activity's networks see and edit everything and assign the host;
+    SENCE regional staff read activities hosted or planned in their region."""
+    host: Office = activity.host_office
+    network_ids = {n.id for n in activity.networks} | _office_network_ids(host)
+    own_host = user.role == Role.OFFICE_STAFF and user.office_id == host.id
+    convening = user.role == Role.OFFICE_STAFF and user.office_id in {o.id for o in activity.convening_offices}
+    coordinator = bool(coordinated_network_ids(user) & network_ids)
+    if action == "activity.view":
+        regions = {host.comuna.region_code} | {r.code for n in activity.networks for r in n.regions}
+        return (own_host or convening or coordinator or _regional_for(user, regions)
+                or bool(member_network_ids(user) & {n.id for n in activity.networks}))
+    if action == "activity.edit":
+        return own_host or coordinator
+    if action in ("activity.note", "activity.convene"):
+        return own_host or convening or coordinator
+    if action == "activity.assign_host":
+        return coordinator
+    return False
+
+
 def _on_nothing(user: User, action: str) -> bool:
     # Page-level questions: may the user open the list at all? (Rows are then scoped.)
     if action in ("gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
-                  "staff.view"):
+                  "staff.view", "activity.view"):
         return True
+    if action == "activity.create":
+        return user.role == Role.OFFICE_STAFF
     if action in ("network.create", "office.create"):
         return user.role == Role.SENCE_REGIONAL
     return False
@@ -213,6 +247,8 @@ def can(user: User | None, action: str, target: Any = None) -> bool:
     for cls, rule in _TARGET_RULES:
         if isinstance(target, cls):
             return rule(user, action, target)
+    if type(target).__name__ == "Activity":
+        return _on_activity(user, action, target)
     if type(target).__name__ == "OutboxMessage":
         return _on_outbox_message(user, action, target)
     return False
@@ -262,6 +298,31 @@ def manageable_offices(user: User) -> Select[tuple[Office]]:
     return q.where((Office.id == user.office_id) | Office.id.in_(in_nets))
 
 
+def visible_outbox_messages(user: User) -> Select[tuple[Any]]:
+    """Outbox messages the user may read, newest first (the ``_on_outbox_message`` rule).
+
+    National: all. SENCE regional: messages of offices in their region. Office staff: their
+    office's messages. Messages without an office (password resets) only nationally.
+    """
+    from app.outbox.models import OutboxMessage
+    from app.territory.models import Comuna
+
+    q = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        if user.region_code is None:
+            return q.where(false())
+        in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+        return q.where(OutboxMessage.office_id.in_(in_region))
+    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
+        return q.where(OutboxMessage.office_id == user.office_id)
+    return q.where(false())
+
+
 def audit_scope(user: User) -> tuple[bool, set[int], str | None]:
     """(everything, network ids, region code) the user may read in the audit log."""
     if _national(user):
@@ -269,3 +330,35 @@ def audit_scope(user: User) -> tuple[bool, set[int], str | None]:
     if user.role == Role.SENCE_REGIONAL:
         return False, set(), user.region_code
     return False, coordinated_network_ids(user), None
+
+
+def visible_audit_events(user: User) -> Select[Any]:
+    """The audit events ``user`` may read, newest first, following ``audit_scope``: national
+    admins everything; SENCE regional staff events tagged with their region, about an office
+    in their region, or about a network that covers it; coordinators events about the
+    networks they coordinate this year or about those networks' offices; others nothing."""
+    from sqlalchemy import or_
+
+    from app.audit.models import AuditEvent
+    from app.territory.models import Comuna
+
+    q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if not _is_staff(user):
+        return q.where(false())
+    everything, network_ids, region = audit_scope(user)
+    if everything:
+        return q
+    if region is not None:
+        offices_in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == region)
+        networks_in_region = select(network_regions.c.network_id).where(
+            network_regions.c.region_code == region)
+        return q.where(or_(AuditEvent.region_code == region,
+                           AuditEvent.office_id.in_(offices_in_region),
+                           AuditEvent.network_id.in_(networks_in_region)))
+    if network_ids:
+        offices_in_networks = select(network_offices.c.office_id).where(
+            network_offices.c.network_id.in_(network_ids))
+        return q.where(or_(AuditEvent.network_id.in_(network_ids),
+                           AuditEvent.office_id.in_(offices_in_networks)))
+    return q.where(false())

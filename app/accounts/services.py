@@ -155,15 +155,20 @@ def invite_staff(*, inviter: User, email: str, name: str, role: Role,
     db.session.flush()
     _queue_invitation_email(inv, inviter, attempt=1)
     record("staff.invite", inv, f"rol={role.value}", actor=inviter,
-           office_id=office.id if office else None,
-           region_code=(office.comuna.region_code if office else
-                        (sence_unit.region_code if sence_unit else None)))
+           office_id=office.id if office else None, region_code=_invitation_region(inv))
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise AccountError(_("La invitación no se pudo guardar; inténtelo otra vez."), status=409) from exc
     return inv
+
+
+def _invitation_region(inv: Invitation) -> str | None:
+    """The region an invitation's audit events belong to (its office's, or its SENCE unit's)."""
+    if inv.office is not None:
+        return inv.office.comuna.region_code
+    return inv.sence_unit.region_code if inv.sence_unit is not None else None
 
 
 def invitation_link(inv: Invitation) -> str:
@@ -195,7 +200,8 @@ def resend_invitation(inv: Invitation, actor: User) -> Invitation:
     inv.expires_at = utcnow() + timedelta(hours=current_app.config["INVITATION_MAX_AGE_HOURS"])
     db.session.flush()
     _queue_invitation_email(inv, actor, attempt=_next_invitation_attempt(inv))
-    record("staff.invite_resend", inv, actor=actor, office_id=inv.office_id)
+    record("staff.invite_resend", inv, actor=actor, office_id=inv.office_id,
+           region_code=_invitation_region(inv))
     db.session.commit()
     return inv
 
@@ -211,8 +217,11 @@ def _next_invitation_attempt(inv: Invitation) -> int:
 def revoke_invitation(inv: Invitation, actor: User) -> None:
     if inv.accepted_at is not None:
         raise AccountError(_("La invitación ya fue aceptada."), status=409)
+    if inv.revoked_at is not None:
+        raise AccountError(_("Esta invitación ya estaba anulada."), status=409)
     inv.revoked_at = utcnow()
-    record("staff.invite_revoke", inv, actor=actor, office_id=inv.office_id)
+    record("staff.invite_revoke", inv, actor=actor, office_id=inv.office_id,
+           region_code=_invitation_region(inv))
     db.session.commit()
 
 
@@ -319,11 +328,14 @@ def reset_password(token: str, password: str) -> User:
 def deactivate_user(user: User, actor: User) -> None:
     if user.id == actor.id:
         raise AccountError(_("No puede desactivar su propia cuenta."), status=409)
+    if not user.active:
+        raise AccountError(_("Esa cuenta ya estaba desactivada."), status=409)
     user.active = False
     for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                          ApiToken.revoked_at.is_(None))):
         tok.revoked_at = utcnow()
-    record("staff.deactivate", user, actor=actor, office_id=user.office_id)
+    record("staff.deactivate", user, actor=actor, office_id=user.office_id,
+           region_code=user.region_code)
     db.session.commit()
 
 

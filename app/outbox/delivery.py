@@ -4,17 +4,32 @@ A message is *claimed* (pending -> sending, attempts + 1) and that claim committ
 anything leaves the platform; the outcome is recorded in a second transaction. If the worker
 dies in between, the message stays ``sending``; ``recover_stale`` later marks it ``unknown``
 (it may or may not have gone out) instead of sending it again. Staff may requeue it by hand.
+
+A transport says what happened by what it raises:
+
+- nothing: the provider accepted the message -> ``sent``;
+- ``TransientError``: known *not* to have been accepted, worth trying again -> ``pending``
+  with back-off (or ``failed`` once ``OUTBOX_MAX_ATTEMPTS`` is reached);
+- ``PermanentError``: refused for good -> ``failed``, never retried;
+- ``UncertainError`` or anything unexpected: it may have been accepted -> ``unknown``, never
+  retried automatically.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
+from email.errors import MessageError
+from email.generator import BytesGenerator
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,6 +44,7 @@ log = logging.getLogger("puente.outbox")
 
 STALE_AFTER = timedelta(minutes=10)
 BATCH = 100
+REQUEUEABLE = (OutboxStatus.UNKNOWN, OutboxStatus.FAILED)
 
 
 class TransientError(Exception):
@@ -64,8 +80,27 @@ class OutboxViewerTransport:
         return Sent(self.name, f"<outbox-{msg.id}@puente.local>")
 
 
+_MSGID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
+
+
+def message_id_for(msg: OutboxMessage, sender: str) -> str:
+    """A Message-ID that is the same on every attempt for one outbox row.
+
+    A receiving system (or a person) can then tell a repeat from a new message.
+    """
+    domain = _MSGID_UNSAFE.sub("", parseaddr(sender)[1].rpartition("@")[2]) or "puente.local"
+    digest = hashlib.sha256(msg.dedupe_key.encode("utf-8")).hexdigest()[:16]
+    return f"<outbox-{msg.id}.{digest}@{domain}>"
+
+
 class SmtpTransport:
-    """SMTP from ``SMTP_URL``: smtp://user:pass@host:587?starttls=1, or smtps://host:465."""
+    """SMTP from ``SMTP_URL``: smtp://user:pass@host:587?starttls=1, or smtps://host:465.
+
+    The SMTP conversation is split in stages so that a failure is classified by what the
+    server can have done: until the end of the DATA body nothing can have been accepted
+    (transient or permanent, by reply code); a broken connection or a timeout while waiting
+    for the reply to the body is *uncertain* (the server may have queued the message).
+    """
 
     name = "smtp"
 
@@ -81,31 +116,57 @@ class SmtpTransport:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
+        self.envelope_from = parseaddr(sender)[1]
+        if not self.envelope_from:
+            raise ValueError("MAIL_FROM debe tener una dirección de correo")
         self.timeout = timeout
 
     def build(self, msg: OutboxMessage) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
-        email["To"] = formataddr((msg.recipient_name or "", msg.recipient))
+        email["To"] = Address(display_name=msg.recipient_name or "", addr_spec=msg.recipient)
         email["Subject"] = msg.subject
-        # Stable per outbox row: a receiving system can tell a repeat from a new message.
-        domain = self.sender.rsplit("@", 1)[-1].strip(">") or "puente.local"
-        email["Message-ID"] = f"<outbox-{msg.id}-{msg.dedupe_key.replace(':', '-')}@{domain}>"
-        email.set_content(msg.body_text)
+        email["Message-ID"] = message_id_for(msg, self.sender)
+        email["Date"] = format_datetime(utcnow())
+        email["Auto-Submitted"] = "auto-generated"
+        # Quoted-printable keeps the message 7-bit: any relay takes it, accents survive.
+        email.set_content(msg.body_text, cte="quoted-printable")
         if msg.body_html:
-            email.add_alternative(msg.body_html, subtype="html")
+            email.add_alternative(msg.body_html, subtype="html", cte="quoted-printable")
         return email
 
-    def send(self, msg: OutboxMessage) -> Sent:
-        email = self.build(msg)
+    def _connect(self) -> smtplib.SMTP:
         try:
             if self.ssl:
-                client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                        context=ssl.create_default_context())
-            else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        context=ssl.create_default_context())
+            return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except smtplib.SMTPResponseException as exc:  # a 4xx/5xx greeting
+            raise TransientError(
+                f"el servidor {self.host}:{self.port} no atiende ({exc.smtp_code})") from exc
         except OSError as exc:
             raise TransientError(f"no se pudo conectar a {self.host}:{self.port}: {exc}") from exc
+
+    def send(self, msg: OutboxMessage) -> Sent:
+        try:
+            email = self.build(msg)
+            data = _flatten(email)
+        except (ValueError, TypeError, IndexError, MessageError) as exc:
+            raise PermanentError(f"el mensaje no se puede armar: {exc}") from exc
+        message_id = str(email["Message-ID"])
+        client = self._connect()
+        try:
+            self._envelope(client, msg.recipient)
+            self._data(client, data)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+        return Sent(self.name, message_id)
+
+    def _envelope(self, client: smtplib.SMTP, recipient: str) -> None:
+        """EHLO, STARTTLS, AUTH, MAIL, RCPT: nothing can have been delivered yet."""
         try:
             client.ehlo()
             if self.starttls:
@@ -113,31 +174,49 @@ class SmtpTransport:
                 client.ehlo()
             if self.username:
                 client.login(self.username, self.password or "")
-            refused = client.send_message(email)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentError(f"destinatario rechazado: {_codes(exc.recipients)}") from exc
-        except smtplib.SMTPSenderRefused as exc:
-            raise _by_code(exc.smtp_code, f"remitente rechazado ({exc.smtp_code})") from exc
-        except smtplib.SMTPDataError as exc:
-            raise _by_code(exc.smtp_code, f"contenido rechazado ({exc.smtp_code})") from exc
+            code, reply = client.mail(self.envelope_from)
+            if code != 250:
+                raise _by_code(code, f"remitente rechazado ({code} {_text(reply)})")
+            code, reply = client.rcpt(recipient)
+            if code not in (250, 251):
+                raise _by_code(code, f"destinatario rechazado ({code} {_text(reply)})")
+        except (TransientError, PermanentError):
+            raise
         except smtplib.SMTPAuthenticationError as exc:
             raise TransientError(f"autenticación SMTP rechazada ({exc.smtp_code})") from exc
-        except smtplib.SMTPServerDisconnected as exc:
-            raise UncertainError(f"el servidor cortó la conexión: {exc}") from exc
+        except UnicodeError as exc:
+            raise PermanentError("la dirección tiene caracteres que el servidor no admite") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _by_code(exc.smtp_code, f"error SMTP ({exc.smtp_code} {_text(exc.smtp_error)})"
+                           ) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # includes disconnects and timeouts
+            raise TransientError(f"error SMTP antes del envío: {exc}") from exc
+
+    def _data(self, client: smtplib.SMTP, data: bytes) -> None:
+        """DATA: a refusal is certain; a broken connection after the body is not."""
+        try:
+            code, reply = client.data(data)
+        except smtplib.SMTPDataError as exc:  # refused the DATA command, body not sent
+            raise _by_code(exc.smtp_code, f"contenido rechazado ({exc.smtp_code} "
+                                          f"{_text(exc.smtp_error)})") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientError(f"error SMTP: {exc}") from exc
-        finally:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
-        if refused:
-            raise PermanentError(f"destinatario rechazado: {_codes(refused)}")
-        return Sent(self.name, str(email["Message-ID"]))
+            raise UncertainError(f"la conexión se cortó al entregar el mensaje: {exc}") from exc
+        if code == 250:
+            return
+        if 400 <= code < 600:
+            raise _by_code(code, f"contenido rechazado ({code} {_text(reply)})")
+        raise UncertainError(f"respuesta ilegible del servidor al entregar el mensaje ({code})")
 
 
-def _codes(recipients: dict[str, tuple[int, bytes]]) -> str:
-    return ", ".join(str(code) for code, _m in recipients.values())
+def _flatten(email: EmailMessage) -> bytes:
+    buf = io.BytesIO()
+    BytesGenerator(buf).flatten(email, linesep="\r\n")
+    return buf.getvalue()
+
+
+def _text(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())[:300]
 
 
 def _by_code(code: int, text: str) -> Exception:
@@ -156,7 +235,12 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim(message_id: int) -> OutboxMessage | None:
-    """Take a due message for sending, committed before it is sent. None if not ours."""
+    """Take a due message for sending, committed before it is sent. None if not ours.
+
+    The conditional UPDATE is the lock: of two workers racing for one row, exactly one
+    changes it (PostgreSQL re-checks the condition after the row lock; SQLite serialises
+    writers), so exactly one sends it.
+    """
     now = utcnow()
     result = db.session.execute(
         update(OutboxMessage)
@@ -172,10 +256,22 @@ def claim(message_id: int) -> OutboxMessage | None:
 
 
 def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxStatus | None:
+    """Claim one message, hand it to its transport and record the outcome.
+
+    Returns the new status, or None when the message was not due or another worker has it.
+    """
+    if transport is None:
+        # Resolved before the claim: a broken SMTP_URL raises here and leaves the message
+        # pending (the error is loud, nothing is marked as maybe-sent).
+        channel = db.session.scalar(
+            select(OutboxMessage.channel).where(OutboxMessage.id == message_id))
+        if channel is None:
+            return None
+        transport = transport_for(channel)
     msg = claim(message_id)
     if msg is None:
         return None
-    transport = transport or transport_for(msg.channel)
+    msg.transport = transport.name
     try:
         sent = transport.send(msg)
     except TransientError as exc:
@@ -191,6 +287,12 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
     except UncertainError as exc:
         msg.status = OutboxStatus.UNKNOWN
         msg.last_error = str(exc)[:1000]
+    except Exception as exc:
+        # A bug in a transport: we cannot tell whether anything left, so never resend it
+        # automatically. Recorded now rather than left in ``sending`` for recover_stale.
+        log.exception("outbox id=%s transport=%s raised unexpectedly", msg.id, transport.name)
+        msg.status = OutboxStatus.UNKNOWN
+        msg.last_error = f"error inesperado ({type(exc).__name__}): revise antes de reenviar"
     else:
         msg.status = OutboxStatus.SENT
         msg.sent_at = utcnow()
@@ -206,7 +308,8 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
 def due_ids(limit: int = BATCH) -> list[int]:
     return list(db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
+        .where(OutboxMessage.status == OutboxStatus.PENDING,
+               OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ))
@@ -236,8 +339,20 @@ def deliver_due(limit: int = BATCH) -> int:
 
 
 def requeue(msg: OutboxMessage) -> None:
-    """Staff decided an ``unknown`` or ``failed`` message should be sent again."""
-    if msg.status not in (OutboxStatus.UNKNOWN, OutboxStatus.FAILED):
+    """Staff decided an ``unknown`` or ``failed`` message should be sent again.
+
+    Joins the caller's transaction (the caller records the audit event and commits). The
+    UPDATE is conditional, so a requeue racing with another one, or with the delivery that
+    follows it, can never turn a ``sent`` message back into ``pending``. The message gets a
+    fresh allowance of attempts.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == msg.id, OutboxMessage.status.in_(REQUEUEABLE))
+        .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), attempts=0,
+                claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ValueError("solo se reintentan mensajes fallidos o de estado incierto")
-    msg.status = OutboxStatus.PENDING
-    msg.next_attempt_at = utcnow()
+    db.session.refresh(msg)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage, OutboxStatus
@@ -14,23 +16,46 @@ def enqueue_email(*, dedupe_key: str, to: str, subject: str, body_text: str,
                   office_id: int | None = None) -> OutboxMessage:
     """Add an email to the current transaction; the caller commits with its own change.
 
-    Idempotent by ``dedupe_key``: the same key returns the message already queued.
+    Idempotent by ``dedupe_key``: the same key returns the message already queued, also when
+    another transaction queues the same key at the same moment (the insert skips a conflict
+    instead of failing, so the caller's own change is never lost because of its email).
+    Nothing is committed here: if the caller rolls back, no message exists.
     """
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+    existing = _by_key(dedupe_key)
     if existing is not None:
         return existing
-    msg = OutboxMessage(
-        dedupe_key=dedupe_key,
-        channel="email",
-        recipient=to,
-        recipient_name=to_name,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        kind=kind,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=utcnow(),
-        office_id=office_id,
-    )
-    db.session.add(msg)
+    values: dict[str, Any] = {
+        "dedupe_key": dedupe_key,
+        "channel": "email",
+        "recipient": to.strip(),
+        "recipient_name": to_name,
+        # A header cannot hold a line break; a subject from a template may end with one.
+        "subject": " ".join(subject.split()),
+        "body_text": body_text,
+        "body_html": body_html,
+        "kind": kind,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "created_at": utcnow(),
+        "office_id": office_id,
+    }
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        db.session.execute(
+            dialect_insert(OutboxMessage).values(**values)
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        )
+    else:  # pragma: no cover - only the two supported databases are tested
+        db.session.execute(insert(OutboxMessage).values(**values))
+    msg = _by_key(dedupe_key)
+    assert msg is not None
     return msg
+
+
+def _by_key(dedupe_key: str) -> OutboxMessage | None:
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))

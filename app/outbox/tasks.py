@@ -13,21 +13,22 @@ log = logging.getLogger("puente.outbox")
 
 @huey.task()
 def deliver_outbox() -> int:
-    from app.outbox.delivery import deliver_due
+    """Deliver everything due, batch after batch, until a batch comes back short."""
+    from app.outbox.delivery import BATCH, deliver_due
 
     with task_context():
         total = 0
         while True:
-            n = deliver_due()
+            n = deliver_due(BATCH)
             total += n
-            if n == 0:
+            if n < BATCH:
                 return total
 
 
 @huey.periodic_task(crontab(minute="*"))
 def deliver_outbox_periodically() -> int:
-    """Retries with back-off and anything a lost kick left behind."""
-    return deliver_outbox.call_local()
+    """Retries with back-off, stale claims, and anything a lost kick left behind."""
+    return int(deliver_outbox.call_local())
 
 
 def kick_delivery() -> None:
@@ -37,5 +38,6 @@ def kick_delivery() -> None:
     """
     try:
         deliver_outbox()
-    except Exception:  # the message is safe in the outbox table
-        log.warning("could not enqueue outbox delivery; the periodic task will pick it up")
+    except Exception as exc:  # the message is safe in the outbox table
+        log.warning("could not enqueue outbox delivery (%s); the periodic task will pick it up",
+                    type(exc).__name__)

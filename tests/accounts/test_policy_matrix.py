@@ -16,7 +16,8 @@ from app.extensions import db
 from app.territory.models import Region
 
 PAGE_LEVEL = {"gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
-              "staff.view", "token.manage"}
+              "staff.view", "token.manage", "activity.view"}
+OFFICE_STAFF_PAGE = {("activity.create", "none")}
 
 
 @pytest.fixture
@@ -68,17 +69,20 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
     if user in ("employer", "inactive", "anonymous"):
         return set()
     if user == "coord_a":
-        return page | _office_rights("a1", "a2") | {
+        return page | OFFICE_STAFF_PAGE | _office_rights("a1", "a2") | {
+            ("activity.create", "a1"), ("activity.create", "a2"),
             ("network.view", "net_a"), ("network.edit", "net_a"), ("audit.read", "net_a"),
             ("staff.deactivate", "a1"), ("staff.deactivate", "a2"),
             ("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2"),
         }
     if user == "staff_a2":
-        return page | {("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
+        return page | OFFICE_STAFF_PAGE | {("activity.create", "a2"),
+                       ("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
                        ("staff.view", "a2"), ("staff.invite", "a2"), ("network.view", "net_a"),
                        ("staff.view", "staff_of_a2")}
     if user == "staff_x":
-        return page | _office_rights("x") | {("staff.view", "staff_of_x")}
+        return page | OFFICE_STAFF_PAGE | _office_rights("x") | {("staff.view", "staff_of_x"),
+                                                                ("activity.create", "x")}
     if user == "sence_rm":
         nets = {(a, n) for a in ("network.view", "network.edit", "network.assign_coordinator",
                                  "audit.read") for n in ("net_a", "net_b")}
