@@ -22,6 +22,7 @@ DOMAIN_BLUEPRINTS = (
     "recordings.views",
 )
 DOMAIN_MODELS = ("workshops.models",)
+DOMAIN_API_BLUEPRINTS = ("workshops.api",)
 
 CORE_BLUEPRINTS = (
     "app.public",
@@ -92,6 +93,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)
     register_api(app, create_api_blueprint())
+    for module_name in DOMAIN_API_BLUEPRINTS:
+        register_api(app, importlib.import_module(module_name).bp)
 
     from app.cli import register_cli
 
