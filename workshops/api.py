@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from app.api import api_blueprint
 
-bp = api_blueprint("workshops_api", __name__, "/api/v1", tag="Talleres")
+bp = api_blueprint("workshops_api", __name__, "/api/v1/workshops", tag="Talleres")
