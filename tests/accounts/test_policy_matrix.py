@@ -36,6 +36,13 @@ def world(factory):
     from app.territory.models import NetworkCoordination
 
     db.session.add(NetworkCoordination(network_id=net_a.id, office_id=a2.id, year=current_year() - 1))
+    # A workshop hosted by A2 for network A, convened also by X (an office outside any network).
+    from app.activities.models import Activity, ActivityKind
+
+    act_a = Activity(kind=ActivityKind.WORKSHOP, title="Taller A", slug="taller-a", host_office=a2)
+    act_a.networks = [net_a]
+    act_a.convening_offices = [x]
+    db.session.add(act_a)
     db.session.commit()
     users = {
         "coord_a": factory.user(office=a1),
@@ -54,6 +61,7 @@ def world(factory):
         "unit_rm": factory.sence_unit("13"), "unit_mag": factory.sence_unit("12"),
         "unit_nat": factory.sence_unit(None),
         "staff_of_a2": users["staff_a2"], "staff_of_x": users["staff_x"],
+        "act_a": act_a,
     }
     return users, targets
 
@@ -74,15 +82,18 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
             ("network.view", "net_a"), ("network.edit", "net_a"), ("audit.read", "net_a"),
             ("staff.deactivate", "a1"), ("staff.deactivate", "a2"),
             ("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2"),
-        }
+        } | {(a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene",
+                                     "activity.assign_host")}
     if user == "staff_a2":
         return page | OFFICE_STAFF_PAGE | {("activity.create", "a2"),
                        ("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
                        ("staff.view", "a2"), ("staff.invite", "a2"), ("network.view", "net_a"),
-                       ("staff.view", "staff_of_a2")}
+                       ("staff.view", "staff_of_a2")} | {
+                       (a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene")}
     if user == "staff_x":
         return page | OFFICE_STAFF_PAGE | _office_rights("x") | {("staff.view", "staff_of_x"),
-                                                                ("activity.create", "x")}
+                                                                ("activity.create", "x")} | {
+            (a, "act_a") for a in ("activity.view", "activity.note", "activity.convene")}
     if user == "sence_rm":
         nets = {(a, n) for a in ("network.view", "network.edit", "network.assign_coordinator",
                                  "audit.read") for n in ("net_a", "net_b")}
@@ -91,7 +102,8 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                                       "network.view", "office.view")}
         unit = {(a, "unit_rm") for a in ("staff.view", "staff.invite", "staff.deactivate")}
         staff = {("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2")}
-        return page | {("network.create", "none"), ("office.create", "none")} | nets | offices | region | unit | staff
+        return (page | {("network.create", "none"), ("office.create", "none"), ("activity.view", "act_a")}
+                | nets | offices | region | unit | staff)
     if user == "sence_mag":
         nets = {(a, "net_m") for a in ("network.view", "network.edit", "network.assign_coordinator",
                                        "audit.read")}
