@@ -111,6 +111,8 @@ def _import_models() -> None:
     import app.audit.models
     import app.files_models
     import app.outbox.models
+    import app.people.models
+    import app.registration.models
     import app.territory.models  # noqa: F401
 
     for module_name in DOMAIN_MODELS:

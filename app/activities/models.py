@@ -126,6 +126,8 @@ class ActivitySession(db.Model):  # type: ignore[name-defined]
     timezone: Mapped[str] = mapped_column(String(40))
     modality: Mapped[Modality] = mapped_column(_enum(Modality, "session_modality", 12))
     capacity: Mapped[int] = mapped_column(Integer)
+    # Seats taken, changed only by one conditional UPDATE (see app.registration.services).
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     venue_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))
     comuna_code: Mapped[str | None] = mapped_column(ForeignKey("comunas.code"), index=True)

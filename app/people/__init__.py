@@ -1,0 +1,1 @@
+"""Jobseekers (personas usuarias): profile, consent and contact preferences."""

@@ -1,0 +1,1 @@
+"""Registrations for activity sessions: seats, waitlist, personal links, attendance."""

@@ -1,0 +1,84 @@
+"""Registrations: one person in one session, confirmed or waitlisted, never twice."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.activities.models import ActivitySession
+from app.extensions import db
+from app.people.models import Person
+from app.territory.models import Office
+from app.timeutil import UTCDateTime, utcnow
+
+
+def _enum(cls: type[enum.Enum], name: str, length: int) -> SAEnum:
+    return SAEnum(cls, name=name, native_enum=False, length=length,
+                  values_callable=lambda e: [m.value for m in e])
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class Source(enum.StrEnum):
+    PUBLIC = "public"
+    STAFF = "staff"
+    API = "api"
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class Registration(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "person_id"),
+        Index("ix_registrations_waitlist", "session_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("activity_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status", 12))
+    source: Mapped[Source] = mapped_column(_enum(Source, "registration_source", 8))
+    # Credit for convening: the office (and staff member) that registered the person.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    nonce: Mapped[str] = mapped_column(String(32))  # part of the personal link; rotated to revoke
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance", 8))
+    attendance_marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    session: Mapped[ActivitySession] = relationship()
+    person: Mapped[Person] = relationship()
+    office: Mapped[Office | None] = relationship()
+    staff_user: Mapped[User | None] = relationship(foreign_keys=[staff_user_id])
+
+
+class IdempotentRequest(db.Model):  # type: ignore[name-defined]
+    """An API request made with an Idempotency-Key: the same key gets the same response."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80))  # the caller: user id, or "anon:<ip>"
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while in flight
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
