@@ -33,6 +33,7 @@ CORE_BLUEPRINTS = (
     "app.audit.views",
     "app.outbox.views",
     "app.files_views",
+    "app.registration.views",
 )
 
 

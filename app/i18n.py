@@ -44,7 +44,30 @@ def local_time(value: datetime | None, tz: str = DEFAULT_TZ, fmt: str = "medium"
     return format_datetime(value.astimezone(ZoneInfo(tz)), fmt, rebase=False)
 
 
+ZONE_NAMES = {
+    "America/Santiago": "hora de Chile continental",
+    "America/Punta_Arenas": "hora de Magallanes",
+    "America/Coyhaique": "hora de Aysén",
+    "Pacific/Easter": "hora de Isla de Pascua",
+}
+
+
+def zone_name(tz: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(ZONE_NAMES[tz]) if tz in ZONE_NAMES else tz
+
+
+def format_day(value: datetime) -> str:
+    """'martes 8 de diciembre de 2026' in the reader's locale (the value is already local)."""
+    from flask_babel import format_date
+
+    return str(format_date(value, "full"))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["zone_name"] = zone_name
+    app.jinja_env.filters["format_day"] = format_day
     app.jinja_env.globals.update(html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES,
                                  get_locale=get_locale)

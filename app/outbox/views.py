@@ -60,6 +60,14 @@ STATUS_LABELS: dict[OutboxStatus, Any] = {
 KIND_LABELS: dict[str, Any] = {
     "invitation": _l("Invitación"),
     "password_reset": _l("Cambio de contraseña"),
+    "session_change": _l("Cambio de sesión (equipos)"),
+    "registration_confirmation": _l("Inscripción confirmada"),
+    "registration_waitlisted": _l("Lista de espera"),
+    "registration_promoted": _l("Cupo liberado"),
+    "registration_changed": _l("Cambio de sesión"),
+    "registration_cancelled": _l("Sesión cancelada"),
+    "registration_reminder_24h": _l("Recordatorio 24 horas"),
+    "registration_reminder_1h": _l("Recordatorio 1 hora"),
 }
 
 
