@@ -298,6 +298,50 @@ def manageable_offices(user: User) -> Select[tuple[Office]]:
     return q.where((Office.id == user.office_id) | Office.id.in_(in_nets))
 
 
+def visible_activities(user: User, kind: Any = None) -> Select[tuple[Any]]:
+    """Activities the user may see, newest first (the ``activity.view`` rule of ``_on_activity``).
+
+    National: all. SENCE regional: hosted by an office in their region or planned in a network
+    that covers it. Office staff: hosted by their office, convened by it, in one of their
+    networks, or hosted by an office of a network they coordinate. ``kind`` narrows to
+    workshops or fairs (an ``ActivityKind``).
+    """
+    from sqlalchemy import or_
+
+    from app.activities.models import Activity, activity_convening_offices, activity_networks
+    from app.territory.models import Comuna
+
+    q = select(Activity).order_by(Activity.created_at.desc(), Activity.id.desc())
+    if kind is not None:
+        q = q.where(Activity.kind == kind)
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        if user.region_code is None:
+            return q.where(false())
+        hosted_in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+        networks_in_region = select(network_regions.c.network_id).where(
+            network_regions.c.region_code == user.region_code)
+        planned_in_region = select(activity_networks.c.activity_id).where(
+            activity_networks.c.network_id.in_(networks_in_region))
+        return q.where(or_(Activity.host_office_id.in_(hosted_in_region), Activity.id.in_(planned_in_region)))
+    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
+        coordinated = coordinated_network_ids(user)
+        networks = member_network_ids(user) | coordinated
+        convened = select(activity_convening_offices.c.activity_id).where(
+            activity_convening_offices.c.office_id == user.office_id)
+        in_networks = select(activity_networks.c.activity_id).where(
+            activity_networks.c.network_id.in_(networks or {-1}))
+        hosted_in_coordinated = select(network_offices.c.office_id).where(
+            network_offices.c.network_id.in_(coordinated or {-1}))
+        return q.where(or_(Activity.host_office_id == user.office_id, Activity.id.in_(convened),
+                           Activity.id.in_(in_networks), Activity.host_office_id.in_(hosted_in_coordinated)))
+    return q.where(false())
+
+
 def visible_outbox_messages(user: User) -> Select[tuple[Any]]:
     """Outbox messages the user may read, newest first (the ``_on_outbox_message`` rule).
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from stdnum.cl import rut as _rut
 
 from app.people.services import PersonInput
 from tests.workshops.conftest import WorkshopWorld, local_in
 
-# Valid RUTs (check digits computed by python-stdnum).
-from stdnum.cl import rut as _rut  # noqa: E402
-
 
 def make_rut(n: int) -> str:
+    """A valid RUT (check digit computed by python-stdnum)."""
     body = str(10_000_000 + n)
     return f"{body}-{_rut.calc_check_digit(body)}"
 
