@@ -86,6 +86,22 @@ def make_test_config(database_url: str, instance_dir: Path, **extra: Any) -> dic
     return cfg
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not share ``g`` (the logged-in user) with each other.
+
+    Tests keep an app context open (for factories and assertions); Flask reuses it for each
+    request, so without this Flask-Login's cached user would leak from one client to another.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from flask import g, has_app_context
+
+        if has_app_context():
+            for name in ("_login_user", "csrf_token", "request_id", "request_started"):
+                g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, instance_dir: Path) -> Iterator[Flask]:
     from flask_migrate import upgrade
@@ -95,6 +111,7 @@ def app(database_url: str, instance_dir: Path) -> Iterator[Flask]:
 
     huey.immediate = True  # tasks run in-process, inside the caller's app context
     application = create_app(make_test_config(database_url, instance_dir))
+    application.test_client_class = IsolatedClient
     application.config["SERVER_ERRORS"] = []
 
     from flask import request_finished
