@@ -37,7 +37,7 @@ bp = Blueprint("workshops_calendar", __name__, url_prefix="/gestion/calendario")
 VIEWS = ("mes", "semana", "lista")
 PAGE_SIZE = 25
 MIN_YEAR, MAX_YEAR = 2000, 2100
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # Written as plain paths: these pages belong to other parts of the workshop work.
 WORKSHOP_PATH = "/gestion/talleres/{id}"
 SUBSCRIPTIONS_PATH = "/gestion/calendario/suscripciones"
@@ -116,7 +116,7 @@ class Params:
 
 
 def _parse_int(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def _parse(args: Any, *, today: date, offices: list[Office], facilitators: list[User],
@@ -264,7 +264,7 @@ def index() -> ResponseReturnValue:
     if not can(me, "network.view"):
         abort(403)
     networks = list(db.session.scalars(visible_networks(me)))
-    notes = []
+    notes: list[str] = []
     raw = (request.args.get("red") or "").strip()
     if raw:
         wanted = _parse_int(raw)
