@@ -29,7 +29,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectField
+from wtforms import RadioField, SelectChoice, SelectField
 
 from app.accounts.models import Role, User
 from app.accounts.policy import can, coordinated_network_ids, manageable_offices, visible_networks, visible_offices
@@ -91,7 +91,11 @@ def _facilitated(user_id: int) -> Select[tuple[int]]:
     return select(Facilitator.workshop_id).where(Facilitator.user_id == user_id)
 
 
-register_kind(ActivityKind.WORKSHOP, KindHooks(page_url=_page_url, details=_details))
+def _staff_url(activity: Activity) -> str:
+    return external_url("workshops_staff.detail", workshop_id=activity.id)
+
+
+register_kind(ActivityKind.WORKSHOP, KindHooks(page_url=_page_url, staff_url=_staff_url, details=_details))
 feeds.register_facilitated_activities("workshops", _facilitated)
 
 
@@ -114,7 +118,7 @@ def _ics(sessions: list[ActivitySession], *, name: str, salt: str, filename: str
 
     def build() -> bytes:
         return build_calendar(sessions, name=name, url_for_session=callbacks.url_for_session,
-                              details=callbacks.details, refresh=FEED_REFRESH if private else None)
+                              details=callbacks.details, refresh=FEED_REFRESH if private else None, staff=private)
 
     response = ics_response(version, build, filename=filename,
                             cache_control=PRIVATE_CACHE if private else PUBLIC_CACHE,
@@ -131,7 +135,7 @@ def workshop_file(slug: str) -> ResponseReturnValue:
                 filename=f"{activity.slug}.ics", private=False)
 
 
-@bp.get("/talleres/<slug>/sesiones/<int:session_id>.ics")
+@bp.get("/talleres/<slug>/sesiones/<int(max=2147483647):session_id>.ics")
 def session_file(slug: str, session_id: int) -> ResponseReturnValue:
     activity = _public_workshop(slug)
     session = next((s for s in activity.sessions if s.id == session_id), None)
@@ -152,7 +156,7 @@ def webcal_url(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
-@bp.get("/calendario/<int:feed_id>-<token>.ics")
+@bp.get("/calendario/<int(max=2147483647):feed_id>-<token>.ics")
 def feed(feed_id: int, token: str) -> ResponseReturnValue:
     found = feeds.feed_from_token(feed_id, token)
     if found is None:
@@ -171,9 +175,9 @@ class FeedForm(FlaskForm):
     filled in by the view; the service decides permission (403) and existence (404)."""
 
     scope = RadioField(_l("¿Qué calendario quiere seguir?"), validate_choice=False, choices=[
-        ("network", _l("El de una red")),
-        ("office", _l("El de una oficina")),
-        ("facilitator", _l("El de una persona facilitadora")),
+        SelectChoice("network", _l("El de una red")),
+        SelectChoice("office", _l("El de una oficina")),
+        SelectChoice("facilitator", _l("El de una persona facilitadora")),
     ])
     network_id = SelectField(_l("Red"), validate_choice=False)
     office_id = SelectField(_l("Oficina"), validate_choice=False)
@@ -202,12 +206,12 @@ def _facilitator_candidates(me: User) -> list[User]:
 
 
 def _fill_choices(form: FeedForm, me: User) -> None:
-    pick = [("", _("Elija una opción"))]
-    form.network_id.choices = pick + [(str(n.id), n.name) for n in db.session.scalars(visible_networks(me))]
-    form.office_id.choices = pick + [(str(o.id), o.name) for o in db.session.scalars(visible_offices(me))]
+    pick = [SelectChoice("", _("Elija una opción"))]
+    form.network_id.choices = pick + [SelectChoice(str(n.id), n.name) for n in db.session.scalars(visible_networks(me))]
+    form.office_id.choices = pick + [SelectChoice(str(o.id), o.name) for o in db.session.scalars(visible_offices(me))]
     form.facilitator_id.choices = pick + [
-        (str(u.id), _("%(name)s (usted)", name=u.name) if u.id == me.id
-         else f"{u.name} ({u.office.name if u.office else ''})") for u in _facilitator_candidates(me)]
+        SelectChoice(str(u.id), _("%(name)s (usted)", name=u.name) if u.id == me.id
+                     else f"{u.name} ({u.office.name if u.office else ''})") for u in _facilitator_candidates(me)]
 
 
 def _render(me: User, form: FeedForm | None = None, errors: list[str] | None = None,
@@ -226,12 +230,20 @@ def _render(me: User, form: FeedForm | None = None, errors: list[str] | None = N
 @bp.get("/gestion/calendario/suscripciones")
 @login_required
 def feeds_page() -> ResponseReturnValue:
-    return _render(_me())
+    """The user's feeds; ``?scope=network&network_id=3`` preselects a calendar in the form."""
+    data: dict[str, str] = {}
+    scope = request.args.get("scope", "")
+    if scope in feeds.SCOPES:
+        data["scope"] = scope
+        field = feeds.SCOPE_FIELDS[scope]
+        if request.args.get(field, "").isdigit():
+            data[field] = request.args[field]
+    return _render(_me(), FeedForm(formdata=None, data=data))
 
 
 def _parse_id(raw: object) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isdigit() and len(text) <= 9 else None
 
 
 @bp.post("/gestion/calendario/suscripciones")
@@ -261,7 +273,7 @@ def create_feed() -> ResponseReturnValue:
     return redirect(url_for(".feeds_page") + f"#suscripcion-{created_feed.id}")
 
 
-@bp.post("/gestion/calendario/suscripciones/<int:feed_id>/renovar")
+@bp.post("/gestion/calendario/suscripciones/<int(max=2147483647):feed_id>/renovar")
 @login_required
 def renew_feed(feed_id: int) -> ResponseReturnValue:
     me = _me()
@@ -276,7 +288,7 @@ def renew_feed(feed_id: int) -> ResponseReturnValue:
     return redirect(url_for(".feeds_page") + f"#suscripcion-{renewed.id}")
 
 
-@bp.post("/gestion/calendario/suscripciones/<int:feed_id>/revocar")
+@bp.post("/gestion/calendario/suscripciones/<int(max=2147483647):feed_id>/revocar")
 @login_required
 def revoke_feed(feed_id: int) -> ResponseReturnValue:
     me = _me()
