@@ -34,6 +34,7 @@ CORE_BLUEPRINTS = (
     "app.outbox.views",
     "app.files_views",
     "app.registration.views",
+    "app.registration.staff_views",
 )
 
 

@@ -62,6 +62,7 @@ def task_context() -> Iterator[None]:
 def register_worker_modules() -> None:
     """Import every module that defines tasks, so the consumer knows them."""
     import app.outbox.tasks  # noqa: F401
+    import app.registration.tasks  # noqa: F401
 
 
 register_worker_modules()

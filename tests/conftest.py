@@ -97,7 +97,7 @@ class IsolatedClient(FlaskClient):
         from flask import g, has_app_context
 
         if has_app_context():
-            for name in ("_login_user", "csrf_token", "request_id", "request_started"):
+            for name in ("_login_user", "csrf_token", "request_id", "request_started", "_policy_cache"):
                 g.pop(name, None)
         return super().open(*args, **kwargs)
 
@@ -110,6 +110,12 @@ def app(database_url: str, instance_dir: Path) -> Iterator[Flask]:
     from app.tasks import huey
 
     huey.immediate = True  # tasks run in-process, inside the caller's app context
+    # Argon2 at production cost makes every test login take ~100 ms; tests use a cheap one.
+    from argon2 import PasswordHasher
+
+    import app.accounts.services as account_services
+
+    account_services._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     application = create_app(make_test_config(database_url, instance_dir))
     application.test_client_class = IsolatedClient
     application.config["SERVER_ERRORS"] = []

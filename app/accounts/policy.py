@@ -15,6 +15,7 @@ Roles (see ``Role``):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +60,15 @@ ACTIONS = frozenset(
         "activity.convene",
         "activity.assign_host",
         "topic.manage",
+        # registrations of an activity's sessions (target: Activity, ActivitySession or Registration)
+        "registration.view",
+        "registration.create",
+        "registration.manage",
+        "registration.export",
+        "registration.view_personal",
+        "registration.import_attendance",
+        # a jobseeker's stored details (target: Person)
+        "person.edit",
     }
 )
 
@@ -87,25 +97,50 @@ def _regional_for(user: User, region_codes: set[str]) -> bool:
     return user.role == Role.SENCE_REGIONAL and user.region_code in region_codes
 
 
+def _request_cache() -> dict[Any, set[int]] | None:
+    """Facts about the user, cached for one request (a page may ask the policy many times)."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return None
+    if not hasattr(g, "_policy_cache"):
+        g._policy_cache = {}
+    cache: dict[Any, set[int]] = g._policy_cache
+    return cache
+
+
 def coordinated_network_ids(user: User, year: int | None = None) -> set[int]:
     """Networks whose coordinating office this year is the user's office."""
     if user.role != Role.OFFICE_STAFF or user.office_id is None:
         return set()
-    rows = db.session.scalars(
+    year = year or current_year()
+    cache = _request_cache()
+    key = ("coordinated", user.office_id, year)
+    if cache is not None and key in cache:
+        return set(cache[key])
+    rows = set(db.session.scalars(
         select(NetworkCoordination.network_id).where(
             NetworkCoordination.office_id == user.office_id,
-            NetworkCoordination.year == (year or current_year()),
+            NetworkCoordination.year == year,
         )
-    )
+    ))
+    if cache is not None:
+        cache[key] = rows
     return set(rows)
 
 
 def member_network_ids(user: User) -> set[int]:
     if user.role != Role.OFFICE_STAFF or user.office_id is None:
         return set()
-    rows = db.session.scalars(
+    cache = _request_cache()
+    key = ("member", user.office_id)
+    if cache is not None and key in cache:
+        return set(cache[key])
+    rows = set(db.session.scalars(
         select(network_offices.c.network_id).where(network_offices.c.office_id == user.office_id)
-    )
+    ))
+    if cache is not None:
+        cache[key] = rows
     return set(rows)
 
 
@@ -210,6 +245,101 @@ def _on_activity(user: User, action: str, activity: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class RegistrantAccess:
+    """What a user may see of an activity's registrants.
+
+    ``counts``: the totals (capacity, confirmed, waitlisted, per office). ``rows``: "all" (host
+    office, coordinators of the activity's networks, national), "office" (a convening office:
+    the people it registered) or "none" (SENCE regional: counts only). ``personal_all``:
+    RUT and contact unmasked on every row (host office, national); otherwise only on the rows
+    the user's own office registered.
+    """
+
+    counts: bool = False
+    rows: str = "none"
+    office_id: int | None = None
+    personal_all: bool = False
+
+    def sees_row(self, reg: Any) -> bool:
+        if self.rows == "all":
+            return True
+        return self.rows == "office" and self.office_id is not None and reg.office_id == self.office_id
+
+    def sees_personal(self, reg: Any) -> bool:
+        if not self.sees_row(reg):
+            return False
+        return self.personal_all or (self.office_id is not None and reg.office_id == self.office_id)
+
+
+def registrant_access(user: User | None, activity: Any) -> RegistrantAccess:
+    """The one rule for registrants: host-office staff see and manage everyone (identity
+    included); coordinators of the activity's networks see and manage everyone, with identity
+    masked except for the people their own office registered; convening-office staff see and
+    manage only the people their office registered; SENCE regional staff of the activity's
+    regions read counts only; SENCE national everything; anyone else nothing."""
+    if not _is_staff(user):
+        return RegistrantAccess()
+    assert user is not None
+    if _national(user):
+        return RegistrantAccess(counts=True, rows="all", office_id=user.office_id, personal_all=True)
+    host: Office = activity.host_office
+    if user.role == Role.SENCE_REGIONAL:
+        regions = {host.comuna.region_code} | {r.code for n in activity.networks for r in n.regions}
+        return RegistrantAccess(counts=_regional_for(user, regions))
+    if user.role != Role.OFFICE_STAFF or user.office_id is None:
+        return RegistrantAccess()
+    own_host = user.office_id == host.id
+    network_ids = {n.id for n in activity.networks} | _office_network_ids(host)
+    coordinator = bool(coordinated_network_ids(user) & network_ids)
+    convening = user.office_id in {o.id for o in activity.convening_offices}
+    if own_host or coordinator:
+        return RegistrantAccess(counts=True, rows="all", office_id=user.office_id, personal_all=own_host)
+    if convening:
+        return RegistrantAccess(counts=True, rows="office", office_id=user.office_id)
+    return RegistrantAccess()
+
+
+def _on_registrations(user: User, action: str, target: Any) -> bool:
+    kind = type(target).__name__
+    if kind == "Registration":
+        access = registrant_access(user, target.session.activity)
+        if action in ("registration.view", "registration.manage"):
+            return access.sees_row(target)
+        if action == "registration.view_personal":
+            return access.sees_personal(target)
+        return False
+    if kind == "ActivitySession":
+        target = target.activity
+    elif kind != "Activity":
+        return False
+    access = registrant_access(user, target)
+    if action == "registration.view":
+        return access.counts
+    if action in ("registration.create", "registration.manage", "registration.export"):
+        return access.rows != "none"
+    if action == "registration.view_personal":
+        return access.personal_all
+    if action == "registration.import_attendance":
+        return access.rows == "all"
+    return False
+
+
+def _on_person(user: User, action: str, person: Any) -> bool:
+    """Staff of the office that holds the person (``person.office_id``) or that registered
+    them for any session may update their stored details."""
+    if action != "person.edit" or person.anonymised_at is not None:
+        return False
+    if user.role != Role.OFFICE_STAFF or user.office_id is None:
+        return False
+    if person.office_id == user.office_id:
+        return True
+    from app.registration.models import Registration
+
+    return db.session.scalar(select(Registration.id).where(
+        Registration.person_id == person.id, Registration.office_id == user.office_id).limit(1)) is not None
+
+
 def _on_nothing(user: User, action: str) -> bool:
     # Page-level questions: may the user open the list at all? (Rows are then scoped.)
     if action in ("gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
@@ -247,6 +377,10 @@ def can(user: User | None, action: str, target: Any = None) -> bool:
     for cls, rule in _TARGET_RULES:
         if isinstance(target, cls):
             return rule(user, action, target)
+    if action.startswith("registration."):
+        return _on_registrations(user, action, target)
+    if action == "person.edit":
+        return type(target).__name__ == "Person" and _on_person(user, action, target)
     if type(target).__name__ == "Activity":
         return _on_activity(user, action, target)
     if type(target).__name__ == "OutboxMessage":
@@ -405,4 +539,19 @@ def visible_audit_events(user: User) -> Select[Any]:
             network_offices.c.network_id.in_(network_ids))
         return q.where(or_(AuditEvent.network_id.in_(network_ids),
                            AuditEvent.office_id.in_(offices_in_networks)))
+    return q.where(false())
+
+
+def visible_registrations(user: User, session: Any) -> Select[tuple[Any]]:
+    """The registrations of ``session`` whose row ``user`` may see (``registrant_access``),
+    in the order they were made."""
+    from app.registration.models import Registration
+
+    q = select(Registration).where(Registration.session_id == session.id).order_by(
+        Registration.created_at, Registration.id)
+    access = registrant_access(user, session.activity)
+    if access.rows == "all":
+        return q
+    if access.rows == "office" and access.office_id is not None:
+        return q.where(Registration.office_id == access.office_id)
     return q.where(false())

@@ -37,7 +37,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.outbox.models import OutboxMessage, OutboxStatus
+from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
 from app.timeutil import utcnow
 
 log = logging.getLogger("puente.outbox")
@@ -133,6 +133,8 @@ class SmtpTransport:
         email.set_content(msg.body_text, cte="quoted-printable")
         if msg.body_html:
             email.add_alternative(msg.body_html, subtype="html", cte="quoted-printable")
+        for attachment in msg.attachment_list:
+            _attach(email, attachment)
         return email
 
     def _connect(self) -> smtplib.SMTP:
@@ -206,6 +208,26 @@ class SmtpTransport:
         if 400 <= code < 600:
             raise _by_code(code, f"contenido rechazado ({code} {_text(reply)})")
         raise UncertainError(f"respuesta ilegible del servidor al entregar el mensaje ({code})")
+
+
+def _attach(email: EmailMessage, attachment: Attachment) -> None:
+    """Add a file part (base64, so the message stays 7-bit).
+
+    Content-type parameters are kept: ``text/calendar; method=REQUEST; charset=utf-8`` is
+    what makes mail programs offer an invitation (or remove the event on METHOD=CANCEL).
+    """
+    main, _sep, rest = attachment.content_type.partition(";")
+    maintype, slash, subtype = main.strip().lower().partition("/")
+    if not slash or not maintype or not subtype:
+        raise ValueError(f"tipo de adjunto no válido: {attachment.content_type!r}")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, eq, value = item.partition("=")
+        if eq and key.strip():
+            params[key.strip().lower()] = value.strip().strip('"')
+    params.setdefault("name", attachment.filename)
+    email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                         filename=attachment.filename, params=params)
 
 
 def _flatten(email: EmailMessage) -> bytes:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Index, Integer, String, Text
@@ -29,6 +35,37 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email, e.g. ``invitacion.ics`` as ``text/calendar; method=REQUEST``.
+
+    Stored in ``OutboxMessage.attachments`` as JSON: ``{filename, content_type, content}``
+    with the content in base64.
+    """
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    def to_json(self) -> dict[str, str]:
+        return {"filename": self.filename, "content_type": self.content_type,
+                "content": base64.b64encode(self.content).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attachment:
+        try:
+            return cls(filename=str(data["filename"]), content_type=str(data["content_type"]),
+                       content=base64.b64decode(str(data["content"]), validate=True))
+        except (binascii.Error, KeyError, TypeError) as exc:
+            raise ValueError(f"adjunto ilegible: {exc!r}") from exc
+
+
+def encode_attachments(attachments: Sequence[Attachment] | None) -> str | None:
+    if not attachments:
+        return None
+    return json.dumps([a.to_json() for a in attachments])
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
@@ -60,3 +97,24 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who may read it in the outbox viewer (office staff see their office's messages).
     office_id: Mapped[int | None] = mapped_column(index=True)
+    # Files sent with an email: a JSON list of {filename, content_type, content (base64)}.
+    # Deferred: lists of messages do not load the files; delivery reads them on demand.
+    attachments: Mapped[str | None] = mapped_column(Text, deferred=True)
+
+    @property
+    def attachment_list(self) -> list[Attachment]:
+        """The attachments, decoded; raises ValueError when the stored JSON is broken."""
+        if not self.attachments:
+            return []
+        data = json.loads(self.attachments)
+        if not isinstance(data, list):
+            raise ValueError("los adjuntos deben ser una lista")
+        return [Attachment.from_json(item) for item in data]
+
+    @property
+    def attachment_names(self) -> list[str]:
+        """File names only, for listings (the outbox viewer); empty when unreadable."""
+        try:
+            return [a.filename for a in self.attachment_list]
+        except (ValueError, KeyError, TypeError):
+            return []

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from app.extensions import db
-from app.outbox.models import OutboxMessage, OutboxStatus
+from app.outbox.models import Attachment, OutboxMessage, OutboxStatus, encode_attachments
 from app.timeutil import utcnow
 
 
 def enqueue_email(*, dedupe_key: str, to: str, subject: str, body_text: str,
                   body_html: str | None = None, kind: str, to_name: str | None = None,
-                  office_id: int | None = None) -> OutboxMessage:
+                  office_id: int | None = None,
+                  attachments: Sequence[Attachment] | None = None) -> OutboxMessage:
     """Add an email to the current transaction; the caller commits with its own change.
 
     Idempotent by ``dedupe_key``: the same key returns the message already queued, also when
     another transaction queues the same key at the same moment (the insert skips a conflict
     instead of failing, so the caller's own change is never lost because of its email).
     Nothing is committed here: if the caller rolls back, no message exists.
+    ``attachments`` travel with the email (an .ics invitation, for instance).
     """
     existing = _by_key(dedupe_key)
     if existing is not None:
@@ -40,6 +43,9 @@ def enqueue_email(*, dedupe_key: str, to: str, subject: str, body_text: str,
         "created_at": utcnow(),
         "office_id": office_id,
     }
+    encoded = encode_attachments(attachments)
+    if encoded is not None:
+        values["attachments"] = encoded
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         if dialect == "postgresql":

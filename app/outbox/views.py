@@ -68,6 +68,7 @@ KIND_LABELS: dict[str, Any] = {
     "registration_cancelled": _l("Sesión cancelada"),
     "registration_reminder_24h": _l("Recordatorio 24 horas"),
     "registration_reminder_1h": _l("Recordatorio 1 hora"),
+    "registration_withdrawn": _l("Inscripción cancelada"),
 }
 
 

@@ -12,24 +12,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
 from app.activities.signals import session_changed
 from app.audit.services import record
+from app.calendar import Attendee, Method, build_calendar, callbacks_for, is_cancelled
 from app.extensions import db
+from app.i18n import format_day
+from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
 from app.outbox.services import enqueue_email
 from app.people.models import Channel, Person
-from app.people.services import PersonInput, clean_person, find_person, new_person
+from app.people.services import PersonInput, anonymise, clean_person, find_person, new_person, update_person
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
 from app.timeutil import utcnow
 from app.urls import external_url
@@ -150,30 +155,45 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
     return RegisterResult(reg, created=True, recognised=recognised)
 
 
-def cancel(reg: Registration, *, reason: str = "", actor: Any = None) -> Registration | None:
+def cancel(reg: Registration, *, reason: str = "", actor: Any = None, notify: bool = True) -> Registration | None:
     """Cancel a registration; a confirmed seat passes to the first person waiting.
 
-    Returns the promoted registration, if any."""
+    The person is told (with a METHOD:CANCEL invitation when they held a seat) unless
+    ``notify`` is false. Returns the promoted registration, if any."""
     if reg.status == RegistrationStatus.CANCELLED:
         return None
+    done, promoted = _cancel_in_transaction(reg, reason=reason, actor=actor, notify=notify)
+    if not done:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    db.session.refresh(reg)
+    return promoted
+
+
+def _cancel_in_transaction(reg: Registration, *, reason: str, actor: Any,
+                           notify: bool) -> tuple[bool, Registration | None]:
+    """Cancel inside the caller's transaction: (whether we cancelled it, who was promoted)."""
     was_confirmed = reg.status == RegistrationStatus.CONFIRMED
     claimed = db.session.execute(
         update(Registration).where(Registration.id == reg.id, Registration.status == reg.status)
         .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=(reason or "")[:1000])
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        return None
+        return False, None
+    db.session.refresh(reg)
     promoted = None
     if was_confirmed:
         promoted = _promote_next(reg.session_id)
         if promoted is None:
             _release_seat(reg.session_id)
+    _void_pending(reg.id, kinds=REMINDER_KINDS)
+    if notify:
+        _queue_message(reg, "withdrawn", invitation="CANCEL" if was_confirmed else None,
+                       reason=reason if actor is not None else "")
     if actor is not None:
         record("registration.cancel", reg, f"sesión {reg.session_id}", actor=actor, office_id=reg.office_id)
-    db.session.commit()
-    db.session.refresh(reg)
-    return promoted
+    return True, promoted
 
 
 def _promote_next(session_id: int) -> Registration | None:
@@ -276,48 +296,357 @@ def registration_from_token(token: str) -> Registration:
     return reg
 
 
+# --- the person's own details and data rights ----------------------------------------------
+
+
+def update_details(reg: Registration, inp: PersonInput) -> Person:
+    """The person changes their own details through their link; one transaction.
+
+    The identity document cannot change here (it is how offices recognise the person) and
+    the consent given when registering stands: both are taken from what is stored.
+    Raises ``PersonError`` (nothing written) when something is not valid.
+    """
+    person = reg.person
+    inp.document_type = person.document_type.value
+    inp.document_number = person.document_number
+    inp.consent_data = True
+    cleaned = clean_person(inp)
+    update_person(person, cleaned)
+    record("person.update_own", person, "por su enlace personal", office_id=person.office_id)
+    db.session.commit()
+    return person
+
+
+def person_registrations(person: Person) -> list[Registration]:
+    return list(db.session.scalars(
+        select(Registration).join(ActivitySession).where(Registration.person_id == person.id)
+        .order_by(ActivitySession.starts_at.desc(), Registration.id)))
+
+
+def _messages_of(reg_ids: Sequence[int]) -> Any:
+    return or_(*[OutboxMessage.dedupe_key.startswith(f"registration:{rid}:", autoescape=True) for rid in reg_ids])
+
+
+def person_messages(person: Person) -> list[OutboxMessage]:
+    """The messages queued for this person about their registrations."""
+    ids = [r.id for r in person_registrations(person)]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(OutboxMessage).where(_messages_of(ids))
+                                   .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())))
+
+
+ERASED = "(eliminado a pedido de la persona)"
+
+
+def erase_personal_data(reg: Registration) -> list[Registration]:
+    """Delete what identifies the person behind this link (their right under Chilean law).
+
+    One transaction: registrations in sessions that have not ended are cancelled (their seats
+    pass to the waitlist, and the people promoted are told); messages not yet sent to the
+    person are voided and the copies kept in the outbox lose address, name and text; the
+    person is anonymised. Registrations, attendance and the anonymous profile (comuna,
+    connectivity, accessibility needs) stay, so counts and reports still add up. Their links
+    answer 410 from then on. Returns the registrations promoted from the waitlist.
+    """
+    person = reg.person
+    now = utcnow()
+    promoted: list[Registration] = []
+    active = list(db.session.scalars(
+        select(Registration).join(ActivitySession)
+        .where(Registration.person_id == person.id, Registration.status != RegistrationStatus.CANCELLED,
+               ActivitySession.ends_at > now)
+        .order_by(Registration.id)))
+    for r in active:
+        _done, p = _cancel_in_transaction(r, reason="Datos eliminados a pedido de la persona", actor=None,
+                                          notify=False)
+        if p is not None:
+            promoted.append(p)
+    ids = [r.id for r in person_registrations(person)]
+    if ids:
+        db.session.execute(
+            update(OutboxMessage).where(_messages_of(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(OutboxMessage).where(_messages_of(ids))
+            .values(recipient=ERASED, recipient_name=None, body_text=ERASED, body_html=None, attachments=None)
+            .execution_options(synchronize_session=False))
+    anonymise(person)
+    record("person.erase", person, "a pedido de la persona, por su enlace personal", office_id=person.office_id)
+    db.session.commit()
+    return promoted
+
+
 # --- messages --------------------------------------------------------------------------------
 
-
-_SUBJECTS = {
-    "confirmation": "Inscripción confirmada: %(title)s",
-    "waitlisted": "Quedó en lista de espera: %(title)s",
-    "promoted": "Se liberó un cupo: su inscripción está confirmada en %(title)s",
-    "changed": "Cambio en su sesión: %(title)s",
-    "cancelled": "Sesión cancelada: %(title)s",
-    "reminder_24h": "Recordatorio: mañana es %(title)s",
-    "reminder_1h": "Recordatorio: en una hora comienza %(title)s",
-}
+REMINDER_KINDS = ("reminder_24h", "reminder_1h")
+_AUTO: Literal["auto"] = "auto"
 
 
-def _queue_message(reg: Registration, kind: str, *, key_suffix: str = "") -> None:
-    """Queue a message on the person's channel (email; WhatsApp/SMS/phone through the outbox)."""
+def _subject(kind: str, session: ActivitySession) -> str:
+    title = session.activity.title
+    time = session.local_start.strftime("%H:%M")
+    if kind == "confirmation":
+        return _("Inscripción confirmada: %(title)s", title=title)
+    if kind == "waitlisted":
+        return _("Quedó en lista de espera: %(title)s", title=title)
+    if kind == "promoted":
+        return _("Se liberó un cupo: su inscripción está confirmada en %(title)s", title=title)
+    if kind == "changed":
+        return _("Cambio en su sesión: %(title)s", title=title)
+    if kind == "cancelled":
+        return _("Sesión cancelada: %(title)s", title=title)
+    if kind == "withdrawn":
+        return _("Su inscripción fue cancelada: %(title)s", title=title)
+    if kind == "reminder_24h":
+        return _("Recordatorio: %(title)s, el %(day)s a las %(time)s", title=title,
+                 day=format_day(session.local_start), time=time)
+    return _("Recordatorio: %(title)s comienza a las %(time)s", title=title, time=time)
+
+
+def _nonce_tag(reg: Registration) -> str:
+    """Changes when a registration is made again, without showing the personal link's nonce."""
+    return hashlib.sha256(reg.nonce.encode()).hexdigest()[:10]
+
+
+def message_key(reg: Registration, kind: str, *, suffix: str = "") -> str:
+    """The outbox dedupe key: ids, kind and versions, never personal data."""
+    return f"registration:{reg.id}:{kind}:{reg.session.sequence}:{_nonce_tag(reg)}{suffix}"
+
+
+def reminder_key(reg_id: int, kind: str, starts_at: datetime) -> str:
+    """One reminder of each kind per registration and start time: a moved session gets a new
+    one, and the same time never gets two."""
+    return f"registration:{reg_id}:{kind}:{starts_at.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
+def _invitation_method(reg: Registration, kind: str) -> Method | None:
+    """People holding a seat get the invitation (REQUEST); a cancelled session withdraws it."""
+    if reg.status != RegistrationStatus.CONFIRMED:
+        return None
+    if kind == "cancelled" or is_cancelled(reg.session):
+        return "CANCEL"
+    if kind in ("confirmation", "promoted", "changed", *REMINDER_KINDS):
+        return "REQUEST"
+    return None
+
+
+def invitation_ics(reg: Registration, method: Method | None) -> bytes:
+    """The session as an iCalendar file for this person.
+
+    With an email address and a method, an iTIP message (RFC 5546): ORGANIZER the host
+    office, ATTENDEE the person, the session's UID and SEQUENCE, so a later REQUEST updates
+    the event and a CANCEL removes it. Without an email address, a plain calendar file.
+    How to join points to the person's own page.
+    """
+    session = reg.session
+    person = reg.person
+    link = personal_url(reg)
+    attendee = None
+    if method is not None and person.email:
+        attendee = Attendee(email=person.email, name=person.full_name,
+                            partstat="ACCEPTED" if method == "REQUEST" else "NEEDS-ACTION")
+    callbacks = callbacks_for([session], private=False)
+    return build_calendar([session], name=session.activity.title, url_for_session=lambda _s: link,
+                          details=callbacks.details, join_url_for_session=lambda _s: link,
+                          method=method if attendee is not None else None, attendee=attendee)
+
+
+def invitation_attachment(reg: Registration, method: Method) -> Attachment:
+    filename = "cancelacion.ics" if method == "CANCEL" else "invitacion.ics"
+    return Attachment(filename=filename, content_type=f"text/calendar; method={method}; charset=utf-8",
+                      content=invitation_ics(reg, method))
+
+
+def message_channel(person: Person) -> tuple[str, str | None]:
+    """(channel, address) a message to this person goes to."""
+    if person.preferred_channel == Channel.EMAIL or (person.email and not person.phone):
+        return "email", person.email
+    return person.preferred_channel.value, person.phone
+
+
+def _queue_message(reg: Registration, kind: str, *, key_suffix: str = "", dedupe_key: str | None = None,
+                   invitation: Method | None | Literal["auto"] = _AUTO,
+                   reason: str = "") -> OutboxMessage | None:
+    """Queue a message on the person's channel: an email with the .ics, or a short text for
+    WhatsApp, SMS or a phone call. Nothing for anonymised people or without a contact."""
     person: Person = reg.person
+    if person.anonymised_at is not None:
+        return None
+    channel_name, to = message_channel(person)
+    if not to:
+        return None
     session = reg.session
     activity = session.activity
-    title = activity.title
     ctx = {"reg": reg, "person": person, "session": session, "activity": activity, "kind": kind,
-           "link": personal_url(reg), "position": waitlist_position(reg)}
-    subject = _(_SUBJECTS[kind], title=title)
-    body = render_template("email/registration.txt", **ctx)
-    channel = person.preferred_channel
-    if channel == Channel.EMAIL or (person.email and not person.phone):
-        channel_name, to = "email", person.email
+           "link": personal_url(reg), "position": waitlist_position(reg), "reason": reason}
+    attachments: list[Attachment] = []
+    html: str | None = None
+    if channel_name == "email":
+        body = render_template("email/registration.txt", **ctx)
+        html = render_template("email/registration.html", **ctx)
+        method = _invitation_method(reg, kind) if invitation == _AUTO else invitation
+        if method is not None:
+            attachments.append(invitation_attachment(reg, method))
     else:
-        channel_name, to = channel.value, person.phone
-    if not to:
-        return
-    key = f"registration:{reg.id}:{kind}:{session.sequence}:{reg.nonce}{key_suffix}"
-    msg = enqueue_email(dedupe_key=key, to=to, to_name=person.full_name, subject=subject, body_text=body,
-                        body_html=render_template("email/registration.html", **ctx) if channel_name == "email"
-                        else None, kind=f"registration_{kind}", office_id=reg.office_id or activity.host_office_id)
+        body = render_template("email/registration.short.txt", **ctx)
+    msg = enqueue_email(dedupe_key=dedupe_key or message_key(reg, kind, suffix=key_suffix), to=to,
+                        to_name=person.full_name, subject=_subject(kind, session), body_text=body,
+                        body_html=html, kind=f"registration_{kind}",
+                        office_id=reg.office_id or activity.host_office_id, attachments=attachments)
     msg.channel = channel_name
+    return msg
+
+
+def queue_reminder(reg: Registration, kind: str, key: str) -> OutboxMessage | None:
+    """A reminder (``reminder_24h`` or ``reminder_1h``) under its own dedupe key."""
+    if kind not in REMINDER_KINDS:
+        raise ValueError(kind)
+    return _queue_message(reg, kind, dedupe_key=key)
+
+
+def _void_pending(reg_id: int, *, kinds: Sequence[str]) -> None:
+    """Void messages not sent yet that no longer hold (a reminder for an old time)."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(or_(*[OutboxMessage.dedupe_key.startswith(f"registration:{reg_id}:{k}:", autoescape=True)
+                     for k in kinds]), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
 
 
 @session_changed.connect
 def _tell_registrants(session: ActivitySession, *, changes: list[Any], actor: Any, **_kw: Any) -> None:
+    """Everyone registered hears of a change (an invitation with the higher SEQUENCE) or of a
+    cancellation (METHOD:CANCEL); reminders queued for the old time are voided."""
     cancelled = any(c.kind == "cancelled" for c in changes)
-    for reg in db.session.scalars(select(Registration).where(
-            Registration.session_id == session.id, Registration.status != RegistrationStatus.CANCELLED)):
+    moved = cancelled or any(c.kind == "time" for c in changes)
+    for reg in list(db.session.scalars(select(Registration).where(
+            Registration.session_id == session.id, Registration.status != RegistrationStatus.CANCELLED))):
+        if moved:
+            _void_pending(reg.id, kinds=REMINDER_KINDS)
         _queue_message(reg, "cancelled" if cancelled else "changed",
                        key_suffix=":" + "-".join(str(c.id) for c in changes))
+
+
+# --- staff: counts, attendance, updates, exports ------------------------------------------------
+
+
+@dataclass
+class SessionCounts:
+    """Totals of a session: no personal data, so anyone who may see the session sees them."""
+
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    cancelled: int
+    present: int
+    absent: int
+    # (office id, or None for the public form and the API; confirmed, waitlisted, present)
+    by_office: list[tuple[int | None, int, int, int]]
+
+
+def session_counts(session: ActivitySession) -> SessionCounts:
+    rows = db.session.execute(
+        select(Registration.office_id, Registration.status, Registration.attendance, func.count())
+        .where(Registration.session_id == session.id)
+        .group_by(Registration.office_id, Registration.status, Registration.attendance)).all()
+    totals = {s: 0 for s in RegistrationStatus}
+    present = absent = 0
+    per_office: dict[int | None, list[int]] = {}
+    for office_id, status, attendance, n in rows:
+        totals[status] += n
+        slot = per_office.setdefault(office_id, [0, 0, 0])
+        if status == RegistrationStatus.CONFIRMED:
+            slot[0] += n
+        elif status == RegistrationStatus.WAITLISTED:
+            slot[1] += n
+        if status != RegistrationStatus.CANCELLED and attendance == Attendance.PRESENT:
+            present += n
+            slot[2] += n
+        elif status != RegistrationStatus.CANCELLED and attendance == Attendance.ABSENT:
+            absent += n
+    by_office = [(oid, c, w, p) for oid, (c, w, p) in per_office.items() if c or w or p]
+    return SessionCounts(capacity=session.capacity, confirmed=totals[RegistrationStatus.CONFIRMED],
+                         waitlisted=totals[RegistrationStatus.WAITLISTED],
+                         cancelled=totals[RegistrationStatus.CANCELLED], present=present, absent=absent,
+                         by_office=by_office)
+
+
+def waitlist_positions(session_id: int) -> dict[int, int]:
+    """Every waitlisted registration's position in one query: {registration id: position}."""
+    ids = db.session.scalars(select(Registration.id).where(
+        Registration.session_id == session_id, Registration.status == RegistrationStatus.WAITLISTED)
+        .order_by(Registration.created_at, Registration.id))
+    return {reg_id: n for n, reg_id in enumerate(ids, start=1)}
+
+
+def check_attendance_open(session: ActivitySession) -> None:
+    """Attendance is taken from the day of the session (in its own zone) onwards."""
+    from zoneinfo import ZoneInfo
+
+    from flask_babel import format_date
+
+    today = utcnow().astimezone(ZoneInfo(session.timezone)).date()
+    if today < session.local_start.date():
+        raise RegistrationError(_("La asistencia se puede registrar desde el día de la sesión (%(day)s).",
+                                  day=format_date(session.local_start.date(), "long")), status=409)
+
+
+def staff_mark_attendance(reg: Registration, value: Attendance | None, *, actor: Any) -> None:
+    """Staff mark one person present or absent (or clear it): not for a cancelled registration,
+    and not before the day of the session."""
+    if reg.status == RegistrationStatus.CANCELLED:
+        raise RegistrationError(_("Esta inscripción está cancelada: no se registra su asistencia."), status=409)
+    check_attendance_open(reg.session)
+    mark_attendance(reg, value, actor=actor)
+
+
+def mark_present_many(session: ActivitySession, registration_ids: set[int], *, actor: Any,
+                      summary: str = "") -> int:
+    """Mark several registrations of ``session`` present in one transaction (an attendance
+    import); cancelled registrations and ids of other sessions are skipped. Returns how many
+    were marked."""
+    check_attendance_open(session)
+    regs = list(db.session.scalars(select(Registration).where(
+        Registration.session_id == session.id, Registration.id.in_(registration_ids or {-1}),
+        Registration.status != RegistrationStatus.CANCELLED)))
+    for reg in regs:
+        reg.attendance = Attendance.PRESENT
+        reg.attendance_marked_by_id = getattr(actor, "id", None)
+    record("registration.attendance_import", session,
+           f"sesión {session.id}: {len(regs)} presentes" + (f"; {summary}" if summary else ""),
+           actor=actor, office_id=getattr(actor, "office_id", None))
+    db.session.commit()
+    return len(regs)
+
+
+PERSON_FIELDS = ("first_names", "last_names", "email", "phone", "comuna_code", "preferred_channel",
+                 "needs_subtitles", "needs_sign_language", "uses_screen_reader", "accessibility_other",
+                 "connectivity", "soft_skills", "rural", "availability", "consent_recording", "opt_in_future")
+
+
+def staff_update_person(person: Person, inp: PersonInput, *, actor: Any) -> list[str]:
+    """Staff update a person's stored details (their document stays as it is): validate
+    everything first (``PersonError``, nothing written), then one transaction with an audit
+    record naming the changed fields (never their values). Returns the changed field names."""
+    if person.anonymised_at is not None:
+        raise RegistrationError(_("Los datos de esta persona fueron eliminados a su pedido."), status=410)
+    inp.document_type = person.document_type.value
+    inp.document_number = person.document_number
+    inp.consent_data = person.consent_data_at is not None or inp.consent_data
+    cleaned = clean_person(inp)
+    changed = [name for name in PERSON_FIELDS if getattr(person, name) != cleaned[name]]
+    if changed:
+        update_person(person, cleaned)
+        record("person.update", person, "campos: " + ", ".join(changed), actor=actor,
+               office_id=getattr(actor, "office_id", None))
+        db.session.commit()
+    return changed
+
+
+def record_export(session: ActivitySession, *, actor: Any, rows: int, masked: int) -> None:
+    """Audit an export of a session's registrants (counts only, no personal data)."""
+    record("registration.export", session,
+           f"sesión {session.id}: {rows} filas, {masked} con identidad enmascarada",
+           actor=actor, office_id=getattr(actor, "office_id", None))
+    db.session.commit()

@@ -1,6 +1,14 @@
-"""Public registration: the form, the confirmation, and the person's own page."""
+"""Public registration: the form, the confirmation, and the person's own page.
+
+The personal page (``/inscripcion/<token>``) and everything under it answer only to the
+signed link: status and waitlist position, the session, an invitation for the calendar,
+cancelling, "Mis datos" (see and correct what is stored) and "Eliminar mis datos". These
+pages are private: not indexed, not cached, no referrer sent, no personal data in a URL.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -8,15 +16,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.activities.models import ActivitySession
-from app.extensions import db, limiter
+from app.calendar import is_cancelled
+from app.extensions import csrf, db, limiter
 from app.outbox.tasks import kick_delivery
+from app.people.models import Person
 from app.people.services import PersonError, masked_contact
 from app.registration import services
 from app.registration.forms import PersonForm
-from app.registration.models import RegistrationStatus, Source
-from app.territory.models import Comuna, Region
+from app.registration.models import Registration, RegistrationStatus, Source
+from app.territory.models import Comuna, Office, Region
 
 bp = Blueprint("registration", __name__)
+
+# Fields the person may change through "Mis datos" (the document and the consent stay).
+EDITABLE_FIELDS = ("first_names", "last_names", "email", "phone", "comuna_code", "preferred_channel",
+                   "needs_subtitles", "needs_sign_language", "uses_screen_reader", "accessibility_other",
+                   "connectivity", "rural", "soft_skills", "availability", "consent_recording", "opt_in_future")
 
 
 def comuna_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
@@ -38,6 +53,21 @@ def apply_person_errors(form: PersonForm, err: PersonError) -> None:
             form[name].errors = [message]  # type: ignore[misc]
 
 
+def _csrf_failed(form: PersonForm) -> bool:
+    """The form's own CSRF check failed: say so in Spanish, at the top, and keep what was typed."""
+    if "csrf_token" in form and form.csrf_token.errors:
+        form.csrf_token.errors = []  # type: ignore[misc]
+        return True
+    return False
+
+
+def _csrf_message() -> str:
+    return _("El formulario caducó o le falta su código de seguridad. Revise sus datos y envíelo de nuevo.")
+
+
+# The form checks its own CSRF token (below) instead of the global check, so that a page left
+# open too long answers with the form and what was typed, not with an error page.
+@csrf.exempt
 @bp.route("/inscripcion/sesion/<int:session_id>", methods=["GET", "POST"])
 @limiter.limit(_public_limit, methods=["POST"])
 def register(session_id: int) -> ResponseReturnValue:
@@ -67,8 +97,29 @@ def register(session_id: int) -> ResponseReturnValue:
                 kick_delivery()
                 return redirect(url_for("registration.done", token=services.personal_token(result.registration),
                                         nuevo=1 if result.created else 0))
+        elif _csrf_failed(form):
+            errors.append(_csrf_message())
     return render_template("registration/form.html", form=form, session=session, activity=session.activity,
                            errors=errors), status
+
+
+def _private(response: Response) -> Response:
+    """A page or file behind a personal link: never cached, indexed or sent as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _page(template: str, code: int = 200, **ctx: Any) -> Response:
+    return _private(Response(render_template(template, **ctx), status=code))
+
+
+def _reg_or_error(token: str) -> Registration | Response:
+    try:
+        return services.registration_from_token(token)
+    except services.RegistrationError as err:
+        title = _("Datos eliminados") if err.status == 410 and "eliminad" in err.message else _("Enlace no válido")
+        return _page("errors/error.html", err.status, status=err.status, title=title, detail=err.message)
 
 
 @bp.get("/inscripcion/<token>/listo")
@@ -76,16 +127,12 @@ def done(token: str) -> ResponseReturnValue:
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    return render_template("registration/done.html", reg=reg, token=token, created=request.args.get("nuevo") == "1",
-                           position=services.waitlist_position(reg), contact=masked_contact(reg.person))
+    return _page("registration/done.html", reg=reg, token=token, created=request.args.get("nuevo") == "1",
+                 position=services.waitlist_position(reg), contact=masked_contact(reg.person))
 
 
-def _reg_or_error(token: str):  # type: ignore[no-untyped-def]
-    try:
-        return services.registration_from_token(token)
-    except services.RegistrationError as err:
-        return Response(render_template("errors/error.html", status=err.status, title=_("Enlace no válido"),
-                                        detail=err.message), status=err.status)
+def _can_add_to_calendar(reg: Registration) -> bool:
+    return reg.status == RegistrationStatus.CONFIRMED and not is_cancelled(reg.session)
 
 
 @bp.get("/inscripcion/<token>")
@@ -93,8 +140,28 @@ def personal(token: str) -> ResponseReturnValue:
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    return render_template("registration/personal.html", reg=reg, token=token,
-                           position=services.waitlist_position(reg), contact=masked_contact(reg.person))
+    return _page("registration/personal.html", reg=reg, token=token, position=services.waitlist_position(reg),
+                 contact=masked_contact(reg.person), session_cancelled=is_cancelled(reg.session),
+                 can_add_to_calendar=_can_add_to_calendar(reg))
+
+
+@bp.get("/inscripcion/<token>/invitacion.ics")
+def invitation(token: str) -> ResponseReturnValue:
+    """"Agregar a mi calendario": the invitation (METHOD:REQUEST, the person as ATTENDEE)."""
+    reg = _reg_or_error(token)
+    if isinstance(reg, Response):
+        return reg
+    if not _can_add_to_calendar(reg):
+        if reg.status == RegistrationStatus.WAITLISTED:
+            detail = _("Está en la lista de espera: cuando su inscripción se confirme podrá agregarla a su calendario.")
+        else:
+            detail = _("Esta inscripción o la sesión están canceladas: no hay nada que agregar a su calendario.")
+        return _page("errors/error.html", 409, status=409, title=_("No disponible"), detail=detail)
+    body = services.invitation_ics(reg, "REQUEST")
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    day = reg.session.local_start.strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = f'attachment; filename="sesion-{day}.ics"'
+    return _private(response)
 
 
 @bp.post("/inscripcion/<token>/cancelar")
@@ -107,3 +174,76 @@ def cancel(token: str) -> ResponseReturnValue:
         kick_delivery()
         flash(_("Su inscripción quedó cancelada. Gracias por avisar: su cupo pasa a otra persona."), "success")
     return redirect(url_for("registration.personal", token=token))
+
+
+# --- "Mis datos": see and correct what is stored --------------------------------------------
+
+
+def _form_from(person: Person) -> PersonForm:
+    data: dict[str, Any] = {name: getattr(person, name) for name in EDITABLE_FIELDS}
+    for name in ("preferred_channel", "connectivity"):
+        data[name] = data[name].value
+    data["email"] = data["email"] or ""
+    data["phone"] = data["phone"] or ""
+    data["comuna_code"] = data["comuna_code"] or ""
+    return PersonForm(data=data)
+
+
+def _data_page(reg: Registration, token: str, form: PersonForm, errors: list[str], status: int) -> Response:
+    person = reg.person
+    office = db.session.get(Office, person.office_id) if person.office_id else None
+    return _page("registration/my_data.html", status, reg=reg, token=token, person=person, form=form,
+                 errors=errors, office=office, registrations=services.person_registrations(person),
+                 messages=services.person_messages(person))
+
+
+@csrf.exempt
+@bp.route("/inscripcion/<token>/datos", methods=["GET", "POST"])
+def my_data(token: str) -> ResponseReturnValue:
+    """Everything stored about the person (access), and a form to correct it (rectification)."""
+    reg = _reg_or_error(token)
+    if isinstance(reg, Response):
+        return reg
+    if request.method == "GET":
+        form = _form_from(reg.person)
+        form.comuna_code.choices = comuna_choices()
+        return _data_page(reg, token, form, [], 200)
+    form = PersonForm()
+    form.comuna_code.choices = comuna_choices()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.update_details(reg, form.to_input())
+        except PersonError as err:
+            db.session.rollback()
+            apply_person_errors(form, err)
+        else:
+            flash(_("Guardamos sus datos."), "success")
+            return redirect(url_for("registration.my_data", token=token), code=303)
+    elif _csrf_failed(form):
+        errors.append(_csrf_message())
+    return _data_page(reg, token, form, errors, 400)
+
+
+# --- "Eliminar mis datos" ------------------------------------------------------------------
+
+
+@bp.route("/inscripcion/<token>/eliminar-datos", methods=["GET", "POST"])
+def erase(token: str) -> ResponseReturnValue:
+    """A confirmation page (GET), then the deletion (POST with ``confirmar=si``)."""
+    reg = _reg_or_error(token)
+    if isinstance(reg, Response):
+        return reg
+    if request.method == "POST":
+        if request.form.get("confirmar") == "si":
+            services.erase_personal_data(reg)
+            kick_delivery()  # people promoted from the waitlist are told
+            return redirect(url_for("registration.erased"), code=303)
+        return _page("registration/erase.html", 400, reg=reg, token=token,
+                     error=_("Marque la casilla para confirmar que quiere eliminar sus datos."))
+    return _page("registration/erase.html", reg=reg, token=token, error=None)
+
+
+@bp.get("/inscripcion/datos-eliminados")
+def erased() -> ResponseReturnValue:
+    return _page("registration/erased.html")

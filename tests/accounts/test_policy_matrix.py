@@ -83,17 +83,23 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
             ("staff.deactivate", "a1"), ("staff.deactivate", "a2"),
             ("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2"),
         } | {(a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene",
-                                     "activity.assign_host")}
+                                     "activity.assign_host", "registration.view", "registration.create",
+                                     "registration.manage", "registration.export",
+                                     "registration.import_attendance")}
     if user == "staff_a2":
         return page | OFFICE_STAFF_PAGE | {("activity.create", "a2"),
                        ("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
                        ("staff.view", "a2"), ("staff.invite", "a2"), ("network.view", "net_a"),
                        ("staff.view", "staff_of_a2")} | {
-                       (a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene")}
+                       (a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene",
+                                              "registration.view", "registration.create", "registration.manage",
+                                              "registration.export", "registration.view_personal",
+                                              "registration.import_attendance")}
     if user == "staff_x":
         return page | OFFICE_STAFF_PAGE | _office_rights("x") | {("staff.view", "staff_of_x"),
                                                                 ("activity.create", "x")} | {
-            (a, "act_a") for a in ("activity.view", "activity.note", "activity.convene")}
+            (a, "act_a") for a in ("activity.view", "activity.note", "activity.convene", "registration.view",
+                                   "registration.create", "registration.manage", "registration.export")}
     if user == "sence_rm":
         nets = {(a, n) for a in ("network.view", "network.edit", "network.assign_coordinator",
                                  "audit.read") for n in ("net_a", "net_b")}
@@ -102,7 +108,8 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                                       "network.view", "office.view")}
         unit = {(a, "unit_rm") for a in ("staff.view", "staff.invite", "staff.deactivate")}
         staff = {("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2")}
-        return (page | {("network.create", "none"), ("office.create", "none"), ("activity.view", "act_a")}
+        return (page | {("network.create", "none"), ("office.create", "none"), ("activity.view", "act_a"),
+                                ("registration.view", "act_a")}
                 | nets | offices | region | unit | staff)
     if user == "sence_mag":
         nets = {(a, "net_m") for a in ("network.view", "network.edit", "network.assign_coordinator",

@@ -1,0 +1,24 @@
+"""Background jobs of registration: reminders before each session."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from app.tasks import huey, task_context
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_reminders() -> int:
+    """Every minute: queue the reminders due now (from the database), then deliver them.
+
+    Safe to run twice or after a restart: each reminder has its own outbox dedupe key.
+    """
+    from app.outbox.tasks import kick_delivery
+    from app.registration.reminders import send_due_reminders
+    from app.timeutil import utcnow
+
+    with task_context():
+        queued = send_due_reminders(utcnow())
+    if queued:
+        kick_delivery()
+    return queued
