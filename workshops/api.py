@@ -63,7 +63,7 @@ CONFLICTS = {409: {
         "además confirm_facilitator: true si una persona facilitadora ya tiene otra sesión a "
         "esa hora (needs_confirmation). Nada se guardó."),
     "content": {"application/json": {"schema": {"allOf": [
-        {"$ref": "#/components/schemas/HTTPError"},
+        {"$ref": "#/components/schemas/Problem"},
         {"type": "object", "properties": {
             "needs_confirmation": {"type": "boolean"},
             "conflicts": {"type": "array", "items": {"type": "object", "properties": {
@@ -511,10 +511,10 @@ def add_sessions(workshop_id: int, json_data: dict[str, Any]) -> tuple[dict[str,
 def update_session(workshop_id: int, session_id: int, json_data: dict[str, Any]) -> dict[str, Any]:
     """Modificar una sesión (o su serie)
 
-    Solo los campos enviados cambian. Con `whole_series: true` el cambio se aplica a todas las
-    sesiones futuras de la serie. En un taller publicado, un cambio de hora, lugar o enlace
-    queda registrado y se avisa a las oficinas y personas facilitadoras. Responde el taller
-    completo.
+    Solo los campos enviados cambian. Con `whole_series: true` el cambio se aplica a esta
+    sesión y a las siguientes de su serie, cada una en su fecha. En un taller publicado, un
+    cambio de hora, lugar o enlace queda registrado y se avisa a las oficinas y personas
+    facilitadoras. Responde el taller completo.
     """
     user = current_api_user()
     workshop = _load(workshop_id)

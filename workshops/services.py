@@ -98,10 +98,11 @@ def active_topics() -> list[Topic]:
     return list(db.session.scalars(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.name)))
 
 
-def _resolve(data: WorkshopData) -> dict[str, Any]:
-    """Load and check every referenced object; raises on unknown ids."""
+def _resolve(data: WorkshopData, keep_topic_id: int | None = None) -> dict[str, Any]:
+    """Load and check every referenced object; raises on unknown ids. A deactivated topic is
+    refused, except the one a workshop already has (``keep_topic_id``)."""
     topic = _get(Topic, data.topic_id, "topic_id", _("Elija un tema de la lista."))
-    if not topic.active:
+    if not topic.active and topic.id != keep_topic_id:
         raise ActivityError(_("Ese tema ya no está disponible."), field="topic_id")
     host = _get(Office, data.host_office_id, "host_office_id", _("Elija la oficina que dicta el taller."))
     networks = [_get(Network, i, "network_ids", _("Una de las redes elegidas no existe.")) for i in
@@ -278,7 +279,7 @@ def _check_edit(workshop: Workshop, actor: User) -> None:
 
 def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: User) -> Workshop:
     _check_edit(workshop, actor)
-    refs = _resolve(data)
+    refs = _resolve(data, keep_topic_id=workshop.topic_id)
     activity = workshop.activity
     if refs["host"].id != activity.host_office_id:
         if not can(actor, "activity.assign_host", activity):
@@ -327,13 +328,22 @@ def update_session(session: ActivitySession, inp: SessionInput, *, actor: User, 
     assert workshop is not None
     _check_edit(workshop, actor)
     starts_at, ends_at = core.validate_session_input(inp)
+    spans: list[tuple[Any, Any, SessionInput | ActivitySession]] = [(starts_at, ends_at, inp)]
+    series = whole_series and session.series_id is not None
+    if series:  # every session the change reaches, each on its own date
+        spans = []
+        for s in core.series_sessions(session.series_id, from_session=session):  # type: ignore[arg-type]
+            each = core.series_template(s, inp)
+            spans.append((core.to_utc(each.start_local, each.timezone), core.to_utc(each.end_local, each.timezone),
+                          each))
     _guard_conflicts(find_conflicts(
-        workshop_id=session.activity_id, spans=[(starts_at, ends_at, inp)],
+        workshop_id=session.activity_id, spans=spans,
         facilitator_user_ids=[f.user_id for f in workshop.facilitators if f.user_id],
         topic_id=workshop.topic_id, network_ids=[n.id for n in workshop.activity.networks]),
         confirm_warnings, confirm_facilitator)
-    if whole_series and session.series_id is not None:
-        changes = core.update_series(session.series_id, inp, actor=actor)
+    if series:  # this session and the ones after it
+        changes = core.update_series(session.series_id, inp, actor=actor,  # type: ignore[arg-type]
+                                     from_session=session)
     else:
         changes = core.update_session(session, inp, actor=actor)
     _audit("workshop.session_update", workshop.activity, actor, f"sesión {session.id}")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import WEEKLY, rrule
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.activities.models import (
     Activity,
@@ -265,29 +265,48 @@ def update_session(session: ActivitySession, inp: SessionInput, *, actor: Any,
     return recorded
 
 
-def series_sessions(series_id: int, *, upcoming_only: bool = True) -> list[ActivitySession]:
+def series_sessions(series_id: int, *, upcoming_only: bool = True,
+                    from_session: ActivitySession | None = None) -> list[ActivitySession]:
+    """The scheduled sessions of a series, in order. ``from_session``: that session and the
+    ones after it (the session itself even if it is already past)."""
     q = select(ActivitySession).where(ActivitySession.series_id == series_id,
                                       ActivitySession.status == SessionStatus.SCHEDULED)
+    later = []
     if upcoming_only:
-        q = q.where(ActivitySession.starts_at > utcnow())
+        later.append(ActivitySession.starts_at > utcnow())
+    if from_session is not None:
+        later.append(ActivitySession.starts_at >= from_session.starts_at)
+        q = q.where(or_(and_(*later), ActivitySession.id == from_session.id))
+    elif later:
+        q = q.where(*later)
     return list(db.session.scalars(q.order_by(ActivitySession.starts_at)))
 
 
-def update_series(series_id: int, template: SessionInput, *, actor: Any,
-                  include_detached: bool = False) -> list[ActivityChange]:
-    """Apply a template to every upcoming session of a series: each keeps its date and takes
-    the template's local times, modality, capacity, place and link."""
-    changes: list[ActivityChange] = []
+def series_template(s: ActivitySession, template: SessionInput) -> SessionInput:
+    """What ``template`` makes of one session of a series: its own date, the template's rest."""
     duration = template.end_local - template.start_local
-    for s in series_sessions(series_id):
-        if s.detached and not include_detached:
+    start = datetime.combine(s.local_start.date(), template.start_local.time())
+    return SessionInput(start_local=start, end_local=start + duration, timezone=template.timezone,
+                        modality=template.modality, capacity=template.capacity,
+                        venue_name=template.venue_name, address=template.address,
+                        comuna_code=template.comuna_code, join_url=template.join_url)
+
+
+def update_series(series_id: int, template: SessionInput, *, actor: Any,
+                  include_detached: bool = False,
+                  from_session: ActivitySession | None = None) -> list[ActivityChange]:
+    """Apply a template to every upcoming session of a series (or to ``from_session`` and the
+    ones after it): each keeps its date and takes the template's local times, modality,
+    capacity, place and link. Sessions edited apart are skipped unless ``include_detached``;
+    ``from_session`` itself is always changed and rejoins the series."""
+    changes: list[ActivityChange] = []
+    for s in series_sessions(series_id, from_session=from_session):
+        is_origin = from_session is not None and s.id == from_session.id
+        if s.detached and not include_detached and not is_origin:
             continue
-        start = datetime.combine(s.local_start.date(), template.start_local.time())
-        inp = SessionInput(start_local=start, end_local=start + duration, timezone=template.timezone,
-                           modality=template.modality, capacity=template.capacity,
-                           venue_name=template.venue_name, address=template.address,
-                           comuna_code=template.comuna_code, join_url=template.join_url)
-        changes += update_session(s, inp, actor=actor, detach=False)
+        changes += update_session(s, series_template(s, template), actor=actor, detach=False)
+        if is_origin:
+            s.detached = False
     return changes
 
 
