@@ -35,6 +35,7 @@ CORE_BLUEPRINTS = (
     "app.files_views",
     "app.registration.views",
     "app.registration.staff_views",
+    "app.registration.after_views",
 )
 
 
@@ -89,6 +90,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    from app.accounts.policy import can
+
+    app.jinja_env.globals["can"] = can  # templates ask the same policy as views
     register_schema_check(app)
 
     for module_name in CORE_BLUEPRINTS + DOMAIN_BLUEPRINTS:

@@ -45,6 +45,7 @@ from app.calendar import (
     register_kind,
 )
 from app.extensions import db
+from app.registration.certificate import register_subject_lines
 from app.territory.forms import show_error
 from app.territory.models import Office
 from app.urls import external_url
@@ -300,3 +301,11 @@ def revoke_feed(feed_id: int) -> ResponseReturnValue:
         return _render(me, errors=[err.message], status=err.status)
     flash(_("Revocamos la suscripción: su dirección ya no funciona."), "success")
     return redirect(url_for(".feeds_page"))
+
+
+def _certificate_lines(activity: Activity) -> list[str]:
+    workshop = db.session.get(Workshop, activity.id)
+    return [_("Tema: %(topic)s", topic=workshop.topic.name)] if workshop is not None else []
+
+
+register_subject_lines(ActivityKind.WORKSHOP, _certificate_lines)

@@ -69,6 +69,7 @@ KIND_LABELS: dict[str, Any] = {
     "registration_reminder_24h": _l("Recordatorio 24 horas"),
     "registration_reminder_1h": _l("Recordatorio 1 hora"),
     "registration_withdrawn": _l("Inscripción cancelada"),
+    "registration_survey": _l("Encuesta de satisfacción"),
 }
 
 

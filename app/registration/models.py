@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -82,3 +82,30 @@ class IdempotentRequest(db.Model):  # type: ignore[name-defined]
     status_code: Mapped[int | None] = mapped_column(Integer)  # None while in flight
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SurveyResponse(db.Model):  # type: ignore[name-defined]
+    """An attendee's answer to the satisfaction survey: one per registration (see
+    ``app.registration.survey``). Shown to staff without names."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (CheckConstraint("rating >= 1 AND rating <= 5", name="rating_1_to_5"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)  # 1 (nada útil) to 5 (muy útil)
+    comment: Mapped[str] = mapped_column(Text, default="")  # at most 2,000 characters
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AttendanceCertificate(db.Model):  # type: ignore[name-defined]
+    """A certificate of attendance, recorded on its first download so its verification code
+    (an HMAC of the registration id, see ``app.registration.certificate``) can be looked up."""
+
+    __tablename__ = "attendance_certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Background jobs of registration: reminders before each session."""
+"""Background jobs of registration: reminders before each session, survey invitations after."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ def send_reminders() -> int:
 
     with task_context():
         queued = send_due_reminders(utcnow())
+    if queued:
+        kick_delivery()
+    return queued
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def send_survey_invitations() -> int:
+    """Every 10 minutes: invite the attendees of sessions that ended between 1 hour and 7 days
+    ago to the satisfaction survey, then deliver. Safe to run twice or after a restart: each
+    invitation has its own outbox dedupe key."""
+    from app.outbox.tasks import kick_delivery
+    from app.registration.survey import send_due_invitations
+    from app.timeutil import utcnow
+
+    with task_context():
+        queued = send_due_invitations(utcnow())
     if queued:
         kick_delivery()
     return queued
