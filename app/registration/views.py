@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from app.activities.models import ActivitySession
 from app.calendar import is_cancelled
@@ -25,6 +26,7 @@ from app.registration import services
 from app.registration.forms import PersonForm
 from app.registration.models import Registration, RegistrationStatus, Source
 from app.territory.models import Comuna, Office, Region
+from app.text import slugify
 
 bp = Blueprint("registration", __name__)
 
@@ -34,13 +36,13 @@ EDITABLE_FIELDS = ("first_names", "last_names", "email", "phone", "comuna_code",
                    "connectivity", "rural", "soft_skills", "availability", "consent_recording", "opt_in_future")
 
 
-def comuna_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
-    regions = db.session.scalars(select(Region).order_by(Region.position)).all()
-    comunas = db.session.scalars(select(Comuna).order_by(Comuna.name)).all()
-    by_region: dict[str, list[tuple[str, str]]] = {}
-    for c in comunas:
-        by_region.setdefault(c.region_code, []).append((c.code, c.name))
-    return [("", _("Elija su comuna"))] + [(r.name, by_region.get(r.code, [])) for r in regions]  # type: ignore[list-item]
+def comuna_choices() -> list[SelectChoice]:
+    """Comunas grouped by region (north to south), after an empty "choose" option."""
+    regions = {r.code: r.name for r in db.session.scalars(select(Region).order_by(Region.position))}
+    order = {code: n for n, code in enumerate(regions)}
+    comunas = sorted(db.session.scalars(select(Comuna)), key=lambda c: (order.get(c.region_code, 99), slugify(c.name)))
+    return [SelectChoice("", _("Elija su comuna"))] + [
+        SelectChoice(c.code, c.name, optgroup=regions.get(c.region_code)) for c in comunas]
 
 
 def _public_limit() -> str:
