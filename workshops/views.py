@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_number, format_time, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -47,14 +48,22 @@ SCHEMA = "https://schema.org/"
 # --- words for times, places and offers -------------------------------------------------------
 
 
+ZONE_NAMES = {
+    "America/Santiago": _l("hora de Santiago"),
+    "America/Punta_Arenas": _l("hora de Magallanes"),
+    "Pacific/Easter": _l("hora de Isla de Pascua"),
+    "America/Coyhaique": _l("hora de Aysén"),
+}
+MODALITY_NAMES = {
+    Modality.REMOTE: _l("En línea"),
+    Modality.IN_PERSON: _l("Presencial"),
+    Modality.HYBRID: _l("Híbrida: presencial o en línea"),
+}
+
+
 def zone_label(tz: str) -> str:
-    names = {
-        "America/Santiago": _("hora de Santiago"),
-        "America/Punta_Arenas": _("hora de Magallanes"),
-        "Pacific/Easter": _("hora de Isla de Pascua"),
-        "America/Coyhaique": _("hora de Aysén"),
-    }
-    return names.get(tz, tz)
+    name = ZONE_NAMES.get(tz)
+    return str(name) if name is not None else tz
 
 
 def _english() -> bool:
@@ -90,11 +99,7 @@ def session_when(session: ActivitySession) -> str:
 
 
 def modality_label(modality: Modality) -> str:
-    return {
-        Modality.REMOTE: _("En línea"),
-        Modality.IN_PERSON: _("Presencial"),
-        Modality.HYBRID: _("Híbrida: presencial o en línea"),
-    }[modality]
+    return str(MODALITY_NAMES[modality])
 
 
 def place_label(session: ActivitySession) -> str:
@@ -108,20 +113,26 @@ def place_label(session: ActivitySession) -> str:
     return where
 
 
+OFFER_NAMES = {
+    "offers_subtitles": _l("Subtítulos"),
+    "offers_sign_language": _l("Intérprete de lengua de señas chilena (LSCh)"),
+    "offers_materials_in_advance": _l("Materiales por adelantado"),
+}
+
+
 def accessibility_offers(workshop: Workshop) -> list[str]:
-    offers = []
-    if workshop.offers_subtitles:
-        offers.append(_("Subtítulos"))
-    if workshop.offers_sign_language:
-        offers.append(_("Intérprete de lengua de señas chilena (LSCh)"))
-    if workshop.offers_materials_in_advance:
-        offers.append(_("Materiales por adelantado"))
-    return offers
+    return [str(name) for attr, name in OFFER_NAMES.items() if getattr(workshop, attr)]
+
+
+def _card_words() -> dict[str, str]:
+    """The labels every result repeats, translated once per page rather than once per result."""
+    return {"modality": _("Modalidad"), "place": _("Lugar"), "host": _("Dicta"), "topic": _("Tema"),
+            "accessibility": _("Accesibilidad")}
 
 
 def _template_helpers() -> dict[str, Any]:
     return {"session_when": session_when, "modality_label": modality_label, "place_label": place_label,
-            "accessibility_offers": accessibility_offers, "zone_label": zone_label}
+            "accessibility_offers": accessibility_offers, "zone_label": zone_label, "words": _card_words()}
 
 
 # --- the listing ---------------------------------------------------------------------------
@@ -135,14 +146,19 @@ def _listing_url(params: dict[str, str], page: int | None = None) -> str:
     return f"{base}?{urlencode(query)}" if query else base
 
 
-def _page_window(page: int, pages: int, width: int = 2) -> list[int | None]:
-    """Page numbers to link: the first, the last and ``width`` around the current; None is a gap."""
-    shown = sorted({1, pages, *range(max(1, page - width), min(pages, page + width) + 1)})
+def _page_window(page: int, last: int, *, last_known: bool, width: int = 2) -> list[int | None]:
+    """Page numbers to link: the first, ``width`` around the current and the last (when the
+    count is exact); None marks a gap."""
+    shown = {1, *range(max(1, page - width), min(last, page + width) + 1)}
+    if last_known:
+        shown.add(last)
     out: list[int | None] = []
-    for n in shown:
-        if out and out[-1] is not None and n - out[-1] > 1:  # type: ignore[operator]
+    previous = 0
+    for n in sorted(shown):
+        if previous and n - previous > 1:
             out.append(None)
         out.append(n)
+        previous = n
     return out
 
 
@@ -151,11 +167,8 @@ def index() -> ResponseReturnValue:
     """Upcoming sessions of published workshops. A filter value that cannot be used is ignored
     with a note rather than refused: a link pasted in a chat may be cut or mistyped, and an
     error page would leave the person with nothing (a 400 would also hide the other filters)."""
-    region = (request.args.get("region") or "").strip()
-    choices = queries.load_choices(need_office_comunas=not region)
+    choices = queries.load_choices()
     parsed = queries.parse_filters(request.args, choices)
-    if region and "region" not in parsed.params:  # a bad region: the form offers office comunas
-        choices = queries.load_choices(need_office_comunas=True)
     page = queries.upcoming_sessions(parsed.filters, parsed.page)
     params = parsed.params
     return render_template(
@@ -164,7 +177,9 @@ def index() -> ResponseReturnValue:
         comuna_options=choices.comuna_options(params.get("region")),
         modalities=[(value, modality_label(m)) for value, m in queries.MODALITY_PARAMS.items()],
         page_url=lambda n: _listing_url(params, n),
-        page_window=_page_window(page.page, page.pages) if not page.beyond_last else [],
+        page_window=[] if page.beyond_last else _page_window(
+            page.page, max(page.known_pages, page.page + (1 if page.has_next else 0)), last_known=not page.capped),
+        cap=format_number(page.cap),
         filtered=bool(params),
         **_template_helpers(),
     )
@@ -360,7 +375,8 @@ def detail(slug: str) -> ResponseReturnValue:
         summary = session_when(relevant[0])
         extra = len([s for s in relevant if s.status == SessionStatus.SCHEDULED]) - 1
         if extra > 0:
-            summary = _("%(when)s y %(n)s sesiones más", when=summary, n=extra)
+            summary = ngettext("%(when)s y %(num)s sesión más", "%(when)s y %(num)s sesiones más", extra,
+                               when=summary)
     og_description = " · ".join(p for p in (summary, office.name) if p)
     if activity.status == ActivityStatus.CANCELLED:
         og_description = _("Cancelado: %(reason)s", reason=activity.cancel_reason or "") + " · " + og_description
