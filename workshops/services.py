@@ -33,6 +33,7 @@ from app.extensions import db
 from app.outbox.services import enqueue_email
 from app.territory.models import Network, Office
 from app.text import slugify
+from app.timeutil import utcnow
 from app.urls import external_url
 from workshops.models import Facilitator, Material, StaffNote, Topic, Workshop
 
@@ -297,6 +298,7 @@ def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: User) -> W
         activity.slug = core.unique_slug(title, activity.kind, exclude_id=activity.id)
     activity.title = title
     activity.description = data.description or ""
+    activity.updated_at = utcnow()  # workshop-only fields and lists change the calendars too
     _apply(workshop, data, refs)
     _audit("workshop.update", activity, actor)
     db.session.commit()
