@@ -23,6 +23,7 @@ DOMAIN_BLUEPRINTS = (
 )
 DOMAIN_MODELS = ("workshops.models",)
 DOMAIN_API_BLUEPRINTS = ("workshops.api",)
+CORE_API_BLUEPRINTS = ("app.registration.api",)
 
 CORE_BLUEPRINTS = (
     "app.public",
@@ -99,7 +100,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)
     register_api(app, create_api_blueprint())
-    for module_name in DOMAIN_API_BLUEPRINTS:
+    for module_name in CORE_API_BLUEPRINTS + DOMAIN_API_BLUEPRINTS:
         register_api(app, importlib.import_module(module_name).bp)
 
     from app.cli import register_cli

@@ -97,8 +97,14 @@ def register(session_id: int) -> ResponseReturnValue:
                 status = err.status
             else:
                 kick_delivery()
+                if not result.created:
+                    # Never hand out the personal link to whoever knows a RUT: the person already
+                    # received it by message; say where it went.
+                    reg = result.registration
+                    return render_template("registration/already.html", session=reg.session,
+                                           contact=masked_contact(reg.person), status=reg.status.value)
                 return redirect(url_for("registration.done", token=services.personal_token(result.registration),
-                                        nuevo=1 if result.created else 0))
+                                        nuevo=1))
         elif _csrf_failed(form):
             errors.append(_csrf_message())
     return render_template("registration/form.html", form=form, session=session, activity=session.activity,
