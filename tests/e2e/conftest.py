@@ -40,12 +40,21 @@ def live_server(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    old_base = app.config["BASE_URL"]
-    app.config["BASE_URL"] = url
-    yield url
-    app.config["BASE_URL"] = old_base
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _base_url_is_the_live_server(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Links in messages point at the live server, during browser tests only."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    old = app.config["BASE_URL"]
+    app.config["BASE_URL"] = request.getfixturevalue("live_server")
+    yield
+    app.config["BASE_URL"] = old
 
 
 @pytest.fixture(scope="session")

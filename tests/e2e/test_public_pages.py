@@ -31,7 +31,7 @@ def test_skip_link_moves_focus_to_the_content(page, axe):
 
 def test_login_works_without_javascript(browser, live_server, factory, axe):
     user = factory.user(email="sinjs@example.cl")
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="es-CL")
     pg = context.new_page()
     pg.goto("/cuenta/ingresar")
     pg.fill("#email", user.email)
