@@ -350,6 +350,81 @@ def _seed_workshops(offices: dict[str, Office], networks: dict[str, Network],
     return len(WORKSHOPS)
 
 
+DEMO_FIRST = ("Camila", "Matías", "Valentina", "Benjamín", "Catalina", "Joaquín", "Fernanda", "Tomás",
+              "Daniela", "Vicente", "Constanza", "Agustín", "Javiera", "Ignacio", "Francisca", "Diego")
+DEMO_LAST = ("González Muñoz", "Rojas Díaz", "Pérez Soto", "Contreras Silva", "Martínez Sepúlveda",
+             "Morales Fuentes", "Araya Espinoza", "Valenzuela Castillo", "Núñez Tapia", "Carrasco Reyes")
+
+
+def _demo_people():  # type: ignore[no-untyped-def]
+    """Believable jobseekers with valid RUTs and reserved example addresses."""
+    from stdnum.cl import rut
+
+    from app.people.services import PersonInput
+
+    n = 0
+    while True:
+        n += 1
+        body = str(15_000_000 + n * 7919)
+        first, last = DEMO_FIRST[n % len(DEMO_FIRST)], DEMO_LAST[n % len(DEMO_LAST)]
+        yield PersonInput(
+            first_names=first, last_names=last, document_type="rut",
+            document_number=f"{body}-{rut.calc_check_digit(body)}",
+            email=f"persona{n}@example.cl", phone=f"+5699{n:07d}"[:12] if n % 3 == 0 else "",
+            comuna_code="13120", preferred_channel="whatsapp" if n % 3 == 0 else "email",
+            connectivity=("good", "mobile_only", "none")[n % 3], rural=n % 7 == 0,
+            consent_data=True, opt_in_future=n % 2 == 0)
+
+
+def _seed_registrations() -> int:
+    """Registrations: a half-full session, a full one with a waiting list, walk-ins registered
+    by a convening office, and attendance taken on a session moved into the past."""
+    from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
+    from app.registration import services as registration
+    from app.registration.models import Attendance, Source
+    from app.timeutil import utcnow
+
+    sessions = list(db.session.scalars(
+        select(ActivitySession).join(Activity, Activity.id == ActivitySession.activity_id)
+        .where(Activity.status == ActivityStatus.PUBLISHED, ActivitySession.status == SessionStatus.SCHEDULED,
+               ActivitySession.starts_at > utcnow())
+        .order_by(ActivitySession.starts_at)))
+    by_activity: dict[int, ActivitySession] = {}
+    for s in sessions:
+        by_activity.setdefault(s.activity_id, s)
+    picks = list(by_activity.values())
+    if len(picks) < 4:
+        return 0
+    people = _demo_people()
+    made = 0
+    half, full, walk_in, past = picks[0], picks[1], picks[2], picks[3]
+    for _n in range(min(half.capacity // 2, 15)):
+        registration.register(half.id, next(people))
+        made += 1
+    full.capacity = 8
+    db.session.commit()
+    for _n in range(11):  # 8 seats, 3 waiting
+        registration.register(full.id, next(people))
+        made += 1
+    convening = walk_in.activity.convening_offices or [walk_in.activity.host_office]
+    office = convening[0]
+    staff = db.session.scalar(select(User).where(User.office_id == office.id))
+    for _n in range(3):
+        registration.register(walk_in.id, next(people), source=Source.STAFF, office=office, staff_user=staff)
+        made += 1
+    regs = [registration.register(past.id, next(people)).registration for _n in range(6)]
+    made += 6
+    # Move this session a week into the past (demo only) so it has attendance to show.
+    shift = (past.starts_at - utcnow()) + timedelta(days=7)
+    past.starts_at -= shift
+    past.ends_at -= shift
+    db.session.commit()
+    host_staff = db.session.scalar(select(User).where(User.office_id == past.activity.host_office_id))
+    for n, reg in enumerate(regs):
+        registration.mark_attendance(reg, Attendance.PRESENT if n < 4 else Attendance.ABSENT, actor=host_staff)
+    return made
+
+
 def slugify(text: str) -> str:
     """ASCII, lower case, words joined by hyphens: "OMIL Ñuñoa" → "omil-nunoa"."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -461,6 +536,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         db.session.rollback()
         raise
     _seed_workshops(offices, networks, users)
+    _seed_registrations()
     return credentials
 
 

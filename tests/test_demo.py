@@ -179,7 +179,9 @@ def test_seed_plans_a_month_of_upcoming_workshops(app: Flask) -> None:
     assert len(workshops) == len(WORKSHOPS) == 9
     today = datetime.now(ZoneInfo("America/Santiago")).date()
     sessions = list(db.session.scalars(select(ActivitySession)))
-    assert all(s.starts_at > utcnow() for s in sessions)
+    past = [s for s in sessions if s.starts_at <= utcnow()]
+    assert len(past) == 1  # the one session moved back a week to show attendance
+    assert all(s.starts_at > utcnow() for s in sessions if s not in past)
     last = max(s.starts_at.astimezone(ZoneInfo("America/Santiago")).date() for s in sessions)
     assert today + timedelta(days=14) <= last <= today + timedelta(days=31)
     assert {w.activity.host_office.comuna.region_code for w in workshops} == {"13", "12", "05"}
@@ -280,3 +282,20 @@ def test_the_public_api_lists_the_published_demo_workshops(app: Flask, client: A
     public = [w for w in _workshops() if w.activity.is_public]
     assert body["total"] == len(public) == len(WORKSHOPS) - 2
     assert "draft" not in {w["status"] for w in body["items"]}
+
+
+def test_demo_registrations_fill_half_a_session_and_overflow_another_with_walk_ins_and_attendance(
+        app: Flask) -> None:
+    from app.registration.models import Attendance, Registration, RegistrationStatus, Source
+
+    seed_demo()
+    regs = list(db.session.scalars(select(Registration)))
+    assert any(r.status == RegistrationStatus.WAITLISTED for r in regs)
+    full = {r.session_id for r in regs if r.status == RegistrationStatus.WAITLISTED}
+    for session_id in full:
+        session = db.session.get(ActivitySession, session_id)
+        confirmed = [r for r in regs if r.session_id == session_id and r.status == RegistrationStatus.CONFIRMED]
+        assert len(confirmed) == session.capacity == session.confirmed_count
+    walk_ins = [r for r in regs if r.source == Source.STAFF]
+    assert len(walk_ins) == 3 and all(r.office_id and r.staff_user_id for r in walk_ins)
+    assert {r.attendance for r in regs if r.attendance} == {Attendance.PRESENT, Attendance.ABSENT}
