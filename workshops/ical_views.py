@@ -163,9 +163,20 @@ def feed(feed_id: int, token: str) -> ResponseReturnValue:
     if found is None:
         abort(404)
     label, whose = feeds.describe_feed(found)
-    sessions = feeds.feed_sessions(found)
-    return _ics(sessions, name=f"Puente Laboral · {label}: {whose}", salt=f"feed:{found.id}:{found.nonce}",
-                filename="puente-laboral.ics", private=True)
+    name = f"Puente Laboral · {label}: {whose}"
+    # A cheap version first: a conditional repeat is answered without loading the sessions.
+    version = feeds.feed_version(found, salt=name)
+
+    def build() -> bytes:
+        sessions = feeds.feed_sessions(found)
+        callbacks = callbacks_for(sessions, private=True)
+        return build_calendar(sessions, name=name, url_for_session=callbacks.url_for_session,
+                              details=callbacks.details, refresh=FEED_REFRESH, staff=True)
+
+    response = ics_response(version, build, filename="puente-laboral.ics", cache_control=PRIVATE_CACHE,
+                            disposition="inline")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 # --- the subscriptions page --------------------------------------------------------------------

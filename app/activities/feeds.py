@@ -255,3 +255,37 @@ def feed_sessions(feed: CalendarFeed, *, now: datetime | None = None) -> list[Ac
         if s.activity_id not in allowed:
             allowed[s.activity_id] = can(owner, "activity.view", s.activity)
     return [s for s in sessions if allowed[s.activity_id]]
+
+
+def feed_version(feed: CalendarFeed, *, salt: str = "", now: datetime | None = None) -> Any:
+    """The feed's version from one aggregate query and the owner's permission facts, so a
+    conditional repeat is answered (304) without loading or building anything.
+
+    It changes when a session in the window is added, removed, moved, changed or cancelled
+    (count, ids, sequences, update times), when an activity changes (its update time: editing a
+    workshop's details, lists or status moves it), when the owner's role, office or networks
+    change, and each day (the window slides). Renaming the host office does not change it.
+    """
+    from sqlalchemy import func
+
+    from app.accounts.policy import member_network_ids
+    from app.calendar import FORMAT_VERSION, CalendarVersion, _locale
+
+    owner = feed_owner(feed)
+    now = now or utcnow()
+    row = db.session.execute(
+        select(func.count(ActivitySession.id), func.coalesce(func.sum(ActivitySession.id), 0),
+               func.coalesce(func.sum(ActivitySession.sequence), 0), func.max(ActivitySession.updated_at),
+               func.max(Activity.updated_at), func.count(func.distinct(Activity.id)))
+        .join(Activity, Activity.id == ActivitySession.activity_id)
+        .where(_scope_clause(feed), ActivitySession.ends_at >= now - WINDOW_PAST,
+               ActivitySession.starts_at <= now + WINDOW_AHEAD)).one()
+    facts = ("none" if owner is None else
+             f"{owner.id}:{owner.active}:{owner.role}:{owner.office_id}:{owner.sence_unit_id}:"
+             f"{sorted(coordinated_network_ids(owner))}:{sorted(member_network_ids(owner))}")
+    h = hashlib.sha256(
+        f"feed-v{FORMAT_VERSION}|{salt}|{feed.id}:{feed.nonce}|{_locale()}|{current_app.config.get('BASE_URL', '')}|"
+        f"{now.date().isoformat()}|{facts}|{tuple(row)}".encode())
+    times = [t for t in (row[3], row[4]) if t is not None]
+    last = max(t if t.tzinfo else t.replace(tzinfo=utcnow().tzinfo) for t in times) if times else None
+    return CalendarVersion(etag="f" + h.hexdigest()[:39], last_modified=last)
