@@ -7,9 +7,9 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.territory.models import Office, SenceUnit
 from app.timeutil import UTCDateTime, utcnow
@@ -25,10 +25,6 @@ class Role(enum.StrEnum):
     EMPLOYER = "employer"
 
 
-def _enum(cls: type[enum.Enum], name: str, length: int) -> SAEnum:
-    return SAEnum(cls, name=name, native_enum=False, length=length,
-                  values_callable=lambda e: [m.value for m in e])
-
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
@@ -37,7 +33,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(160))
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role", 20))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role", 20))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     sence_unit_id: Mapped[int | None] = mapped_column(ForeignKey("sence_units.id"), index=True)
     # Employers get their company with the fairs issue; the column is reserved for it.
@@ -95,7 +91,7 @@ class Invitation(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(160))
-    role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role", 20))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "invitation_role", 20))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     sence_unit_id: Mapped[int | None] = mapped_column(ForeignKey("sence_units.id"))
     nonce: Mapped[str] = mapped_column(String(64), unique=True)

@@ -7,17 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.territory.models import Comuna, Network, Office
 from app.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int) -> SAEnum:
-    return SAEnum(cls, name=name, native_enum=False, length=length,
-                  values_callable=lambda e: [m.value for m in e])
 
 
 class ActivityKind(enum.StrEnum):
@@ -65,11 +60,11 @@ class Activity(db.Model):  # type: ignore[name-defined]
     __tablename__ = "activities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind, "activity_kind", 12), index=True)
+    kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind, "activity_kind", 12), index=True)
     title: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[ActivityStatus] = mapped_column(_enum(ActivityStatus, "activity_status", 12),
+    status: Mapped[ActivityStatus] = mapped_column(str_enum(ActivityStatus, "activity_status", 12),
                                                    default=ActivityStatus.DRAFT, index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     host_office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
@@ -124,7 +119,7 @@ class ActivitySession(db.Model):  # type: ignore[name-defined]
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(40))
-    modality: Mapped[Modality] = mapped_column(_enum(Modality, "session_modality", 12))
+    modality: Mapped[Modality] = mapped_column(str_enum(Modality, "session_modality", 12))
     capacity: Mapped[int] = mapped_column(Integer)
     # Seats taken, changed only by one conditional UPDATE (see app.registration.services).
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -134,7 +129,7 @@ class ActivitySession(db.Model):  # type: ignore[name-defined]
     # The join link: pasted by staff (provider "link") or filled by a video provider later.
     join_provider: Mapped[str] = mapped_column(String(20), default="link")
     join_url: Mapped[str | None] = mapped_column(String(1000))
-    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status", 12),
+    status: Mapped[SessionStatus] = mapped_column(str_enum(SessionStatus, "session_status", 12),
                                                   default=SessionStatus.SCHEDULED)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.timeutil import UTCDateTime, utcnow
 
@@ -83,8 +83,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     body_html: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40))  # invitation, password_reset, ...
     status: Mapped[OutboxStatus] = mapped_column(
-        SAEnum(OutboxStatus, name="outbox_status", native_enum=False, length=12,
-               values_callable=lambda e: [m.value for m in e]),
+        str_enum(OutboxStatus, "outbox_status", 12),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,17 +6,12 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.territory.models import Comuna
 from app.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int) -> SAEnum:
-    return SAEnum(cls, name=name, native_enum=False, length=length,
-                  values_callable=lambda e: [m.value for m in e])
 
 
 class DocumentType(enum.StrEnum):
@@ -48,17 +43,17 @@ class Person(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     first_names: Mapped[str] = mapped_column(String(120))
     last_names: Mapped[str] = mapped_column(String(120))
-    document_type: Mapped[DocumentType] = mapped_column(_enum(DocumentType, "document_type", 12))
+    document_type: Mapped[DocumentType] = mapped_column(str_enum(DocumentType, "document_type", 12))
     document_number: Mapped[str] = mapped_column(String(20))  # RUT as 12345678-5
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     comuna_code: Mapped[str | None] = mapped_column(ForeignKey("comunas.code"))
-    preferred_channel: Mapped[Channel] = mapped_column(_enum(Channel, "contact_channel", 12), default=Channel.EMAIL)
+    preferred_channel: Mapped[Channel] = mapped_column(str_enum(Channel, "contact_channel", 12), default=Channel.EMAIL)
     needs_subtitles: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_sign_language: Mapped[bool] = mapped_column(Boolean, default=False)
     uses_screen_reader: Mapped[bool] = mapped_column(Boolean, default=False)
     accessibility_other: Mapped[str] = mapped_column(Text, default="")
-    connectivity: Mapped[Connectivity] = mapped_column(_enum(Connectivity, "connectivity", 12),
+    connectivity: Mapped[Connectivity] = mapped_column(str_enum(Connectivity, "connectivity", 12),
                                                        default=Connectivity.GOOD)
     soft_skills: Mapped[str] = mapped_column(Text, default="")
     rural: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -6,20 +6,15 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.activities.models import ActivitySession
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.people.models import Person
 from app.territory.models import Office
 from app.timeutil import UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str, length: int) -> SAEnum:
-    return SAEnum(cls, name=name, native_enum=False, length=length,
-                  values_callable=lambda e: [m.value for m in e])
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -49,8 +44,8 @@ class Registration(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("activity_sessions.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status", 12))
-    source: Mapped[Source] = mapped_column(_enum(Source, "registration_source", 8))
+    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus, "registration_status", 12))
+    source: Mapped[Source] = mapped_column(str_enum(Source, "registration_source", 8))
     # Credit for convening: the office (and staff member) that registered the person.
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -60,7 +55,7 @@ class Registration(db.Model):  # type: ignore[name-defined]
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance, "attendance", 8))
+    attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance", 8))
     attendance_marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     session: Mapped[ActivitySession] = relationship()

@@ -6,9 +6,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dbtypes import str_enum
 from app.extensions import db
 from app.timeutil import UTCDateTime, utcnow
 
@@ -82,12 +82,10 @@ class Office(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(160), unique=True)
     slug: Mapped[str] = mapped_column(String(180), unique=True)
     kind: Mapped[OfficeKind] = mapped_column(
-        SAEnum(OfficeKind, name="office_kind", native_enum=False, length=24,
-               values_callable=lambda e: [m.value for m in e])
+        str_enum(OfficeKind, "office_kind", 24)
     )
     category: Mapped[OfficeCategory | None] = mapped_column(
-        SAEnum(OfficeCategory, name="office_category", native_enum=False, length=16,
-               values_callable=lambda e: [m.value for m in e]),
+        str_enum(OfficeCategory, "office_category", 16),
         nullable=True,
     )
     comuna_code: Mapped[str] = mapped_column(ForeignKey("comunas.code"), index=True)
@@ -181,8 +179,7 @@ class SenceUnit(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     level: Mapped[SenceUnitLevel] = mapped_column(
-        SAEnum(SenceUnitLevel, name="sence_unit_level", native_enum=False, length=12,
-               values_callable=lambda e: [m.value for m in e])
+        str_enum(SenceUnitLevel, "sence_unit_level", 12)
     )
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), unique=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
