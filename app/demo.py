@@ -18,8 +18,6 @@ services commit), so a failure there leaves the accounts and the workshops made 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +42,7 @@ from app.territory.models import (
     Region,
     SenceUnit,
 )
+from app.text import slugify
 
 DEMO_PASSWORD = "demo-puente-2026"  # noqa: S105 - printed on purpose, local demo only
 DEMO_EMAIL_DOMAIN = "demo.puentelaboral.cl"
@@ -423,12 +422,6 @@ def _seed_registrations() -> int:
     for n, reg in enumerate(regs):
         registration.mark_attendance(reg, Attendance.PRESENT if n < 4 else Attendance.ABSENT, actor=host_staff)
     return made
-
-
-def slugify(text: str) -> str:
-    """ASCII, lower case, words joined by hyphens: "OMIL Ñuñoa" → "omil-nunoa"."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
 def database_is_empty() -> bool:

@@ -6,8 +6,10 @@ import re
 import unicodedata
 
 
-def slugify(value: str, max_length: int = 80) -> str:
+def slugify(value: str, max_length: int = 80, fallback: str = "actividad") -> str:
     """ASCII, lower-case, hyphenated: "Entrevista de trabajo en Ñuñoa" -> "entrevista-de-trabajo-en-nunoa"."""
-    normalised = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    # Accents (combining marks) go first, so "Ñ" gives "n"; anything else that is not a plain
+    # letter or digit (dashes, slashes, other scripts) becomes a separator.
+    normalised = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
     slug = re.sub(r"[^a-z0-9]+", "-", normalised.lower()).strip("-")
-    return slug[:max_length].rstrip("-") or "actividad"
+    return slug[:max_length].rstrip("-") or fallback

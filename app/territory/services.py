@@ -9,7 +9,6 @@ it, and raises ``TerritoryError`` with a message fit to show the user.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -34,6 +33,7 @@ from app.territory.models import (
     OfficeKind,
     Region,
 )
+from app.text import slugify as shared_slugify
 from app.timeutil import utcnow
 
 NAME_MAX = 160
@@ -136,12 +136,8 @@ def clean_url(value: str | None, field: str = "website", *, facebook: bool = Fal
 
 
 def slugify(text: str) -> str:
-    """ASCII, lower-case, hyphen-separated: "Red Ñuble Sur" -> "red-nuble-sur"."""
-    # Drop the accents (combining marks) first, so "Ñ" gives "n"; anything else that is not
-    # a plain letter or digit (dashes, slashes, other scripts) becomes a separator.
-    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    slug = re.sub(r"[^a-z0-9]+", "-", bare.lower()).strip("-")
-    return slug[:SLUG_MAX].rstrip("-")
+    """ASCII, lower-case, hyphen-separated: "Red Ñuble Sur" -> "red-nuble-sur" (or "")."""
+    return shared_slugify(text, SLUG_MAX, fallback="")
 
 
 def _unique_slug(model: Any, name: str, fallback: str) -> str:
