@@ -109,3 +109,16 @@ def test_a_database_behind_the_migrations_gets_a_clear_503(tmp_path):
     assert ready.status_code == 503
     assert ready.get_json()["status"] == "unavailable"
     assert client.get("/healthz").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(database_url, instance_dir):
+    proxied = create_app(make_test_config(database_url, instance_dir, TRUSTED_PROXIES=1, SCHEMA_CHECK=False))
+
+    @proxied.get("/_ip")
+    def _ip():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    resp = proxied.test_client().get("/_ip", headers={"X-Forwarded-For": "200.1.2.3"})
+    assert resp.get_data(as_text=True) == "200.1.2.3"

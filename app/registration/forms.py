@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 
 from app.people.services import PersonInput
 
@@ -13,28 +22,39 @@ class PersonForm(FlaskForm):
     first_names = StringField(_l("Nombres"))
     last_names = StringField(_l("Apellidos"))
     document_type = RadioField(_l("Documento de identidad"), choices=[
-        ("rut", _l("RUT")), ("passport", _l("Pasaporte")), ("foreign_id", _l("Documento extranjero"))],
+        SelectChoice("rut", _l("RUT")), SelectChoice("passport", _l("Pasaporte")),
+        SelectChoice("foreign_id", _l("Documento extranjero"))],
         default="rut", validate_choice=False)
     document_number = StringField(_l("Número de RUT o documento"))
     email = EmailField(_l("Correo electrónico (opcional si deja celular)"))
     phone = TelField(_l("Celular (opcional si deja correo)"))
     comuna_code = SelectField(_l("Comuna donde vive"), validate_choice=False)
     preferred_channel = RadioField(_l("¿Cómo prefiere que le avisemos?"), choices=[
-        ("email", _l("Correo electrónico")), ("whatsapp", _l("WhatsApp")), ("sms", _l("Mensaje de texto (SMS)")),
-        ("phone_call", _l("Llamada telefónica"))], default="email", validate_choice=False)
+        SelectChoice("email", _l("Correo electrónico")), SelectChoice("whatsapp", _l("WhatsApp")),
+        SelectChoice("sms", _l("Mensaje de texto (SMS)")),
+        SelectChoice("phone_call", _l("Llamada telefónica"))], default="email", validate_choice=False)
     needs_subtitles = BooleanField(_l("Subtítulos"))
     needs_sign_language = BooleanField(_l("Intérprete de lengua de señas chilena"))
     uses_screen_reader = BooleanField(_l("Uso lector de pantalla"))
     accessibility_other = StringField(_l("Otra necesidad (opcional)"))
     connectivity = RadioField(_l("¿Cómo es su conexión a internet?"), choices=[
-        ("good", _l("Buena (wifi o plan de datos suficiente)")), ("mobile_only", _l("Solo datos del celular")),
-        ("none", _l("No tengo conexión"))], default="good", validate_choice=False)
+        SelectChoice("good", _l("Buena (wifi o plan de datos suficiente)")),
+        SelectChoice("mobile_only", _l("Solo datos del celular")),
+        SelectChoice("none", _l("No tengo conexión"))], default="good", validate_choice=False)
     rural = BooleanField(_l("Vivo en un sector rural"))
     soft_skills = TextAreaField(_l("¿Qué habilidades le gustaría destacar? (opcional)"))
     availability = StringField(_l("¿Qué días y horarios tiene disponibles para trabajar? (opcional)"))
     consent_data = BooleanField(_l("Acepto que la oficina use mis datos para esta actividad y para avisarme de ella."))
     consent_recording = BooleanField(_l("Acepto aparecer en la grabación de la sesión (opcional)."))
     opt_in_future = BooleanField(_l("Quiero que me avisen de futuros talleres y ferias (opcional)."))
+
+    def choice_label(self, name: str, value: str) -> str:
+        """The label shown for a stored value of a radio field (e.g. "whatsapp" -> "WhatsApp")."""
+        for choice in self[name].choices or []:
+            v, label = (choice.value, choice.label) if isinstance(choice, SelectChoice) else choice[:2]
+            if v == value:
+                return str(label)
+        return value
 
     def to_input(self) -> PersonInput:
         return PersonInput(**{name: (self[name].data if self[name].data is not None else "")

@@ -38,3 +38,12 @@ def send_survey_invitations() -> int:
     if queued:
         kick_delivery()
     return queued
+
+
+@huey.periodic_task(crontab(minute="17", hour="4"))
+def purge_idempotency_keys() -> int:
+    """Daily: forget Idempotency-Key answers older than a day."""
+    from app.api.idempotency import purge_expired
+
+    with task_context():
+        return purge_expired()
