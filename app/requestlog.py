@@ -45,7 +45,9 @@ def register_request_logging(app: Flask) -> None:
         return response
 
 
-_TOKENISH = re.compile(r"/[A-Za-z0-9_\-\.]{24,}")
+# Long segments with a capital letter, "_" or "." look like signed tokens; lower-case slugs
+# (/talleres/como-enfrentar-una-entrevista) are public and stay readable.
+_TOKENISH = re.compile(r"/(?=[^/]*[A-Z_.])[A-Za-z0-9_\-\.]{24,}")
 
 
 def _scrub_path(path: str) -> str:

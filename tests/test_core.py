@@ -122,3 +122,12 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(da
 
     resp = proxied.test_client().get("/_ip", headers={"X-Forwarded-For": "200.1.2.3"})
     assert resp.get_data(as_text=True) == "200.1.2.3"
+
+
+def test_signed_tokens_are_hidden_in_the_request_log_but_slugs_are_not():
+    from app.requestlog import _scrub_path
+
+    assert _scrub_path("/inscripcion/WzEsIjc1YjljZGQwODAyODQwY2UiXQ.DAfamncVRYM49eKfDbaZ/datos") == \
+        "/inscripcion/…/datos"
+    assert _scrub_path("/talleres/como-enfrentar-una-entrevista-de-trabajo") == \
+        "/talleres/como-enfrentar-una-entrevista-de-trabajo"
