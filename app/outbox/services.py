@@ -65,3 +65,23 @@ def enqueue_email(*, dedupe_key: str, to: str, subject: str, body_text: str,
 
 def _by_key(dedupe_key: str) -> OutboxMessage | None:
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+
+
+def requeue_message(msg: OutboxMessage, *, actor: Any) -> None:
+    """Staff send a failed or uncertain message again: one transaction with its audit record.
+
+    Raises ValueError when the message is no longer failed or unknown (nothing is written)."""
+    from app.audit.services import record
+    from app.outbox.delivery import requeue
+    from app.territory.models import Office
+
+    previous = msg.status
+    try:
+        requeue(msg)
+    except ValueError:
+        db.session.rollback()
+        raise
+    office = db.session.get(Office, msg.office_id) if msg.office_id is not None else None
+    record("outbox.requeue", msg, f"tipo={msg.kind} estado_anterior={previous.value}", actor=actor,
+           office_id=msg.office_id, region_code=office.comuna.region_code if office is not None else None)
+    db.session.commit()

@@ -29,10 +29,9 @@ from wtforms import Field, SelectField
 from wtforms.validators import ValidationError
 
 from app.accounts.policy import can, visible_outbox_messages
-from app.audit.services import record
 from app.extensions import db
 from app.i18n import DEFAULT_TZ
-from app.outbox import delivery
+from app.outbox import delivery, services
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.outbox.tasks import kick_delivery
 from app.territory.models import Comuna, Office
@@ -194,18 +193,11 @@ def html_body(message_id: int) -> ResponseReturnValue:
 @login_required
 def requeue(message_id: int) -> ResponseReturnValue:
     msg = _load(message_id, "outbox.requeue")
-    previous = msg.status
     try:
-        delivery.requeue(msg)
+        services.requeue_message(msg, actor=current_user)
     except ValueError:
-        db.session.rollback()
         flash(_("Este mensaje ya no está fallido ni en estado incierto; no se reintentó."), "info")
         return redirect(url_for("outbox.detail", message_id=message_id), 303)
-    office = db.session.get(Office, msg.office_id) if msg.office_id is not None else None
-    record("outbox.requeue", msg, f"tipo={msg.kind} estado_anterior={previous.value}",
-           office_id=msg.office_id,
-           region_code=office.comuna.region_code if office is not None else None)
-    db.session.commit()
     kick_delivery()
     flash(_("El mensaje quedó en cola para enviarse de nuevo."), "success")
     return redirect(url_for("outbox.detail", message_id=message_id), 303)
