@@ -157,6 +157,42 @@ def webcal_url(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
+class _BodyCache:
+    """Built feed bodies by version (ETag), newest kept, bounded in bytes. Calendar programs
+    often poll without a validator; the same version is then served without rebuilding."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        from collections import OrderedDict
+        from threading import Lock
+
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._max = max_bytes
+        self._lock = Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self._max:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self._size += len(body)
+            while self._size > self._max:
+                _old, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped)
+
+
+_FEED_BODIES = _BodyCache()
+
+
 @bp.get("/calendario/<int(max=2147483647):feed_id>-<token>.ics")
 def feed(feed_id: int, token: str) -> ResponseReturnValue:
     found = feeds.feed_from_token(feed_id, token)
@@ -168,10 +204,15 @@ def feed(feed_id: int, token: str) -> ResponseReturnValue:
     version = feeds.feed_version(found, salt=name)
 
     def build() -> bytes:
+        cached = _FEED_BODIES.get(version.etag)
+        if cached is not None:
+            return cached
         sessions = feeds.feed_sessions(found)
         callbacks = callbacks_for(sessions, private=True)
-        return build_calendar(sessions, name=name, url_for_session=callbacks.url_for_session,
+        body = build_calendar(sessions, name=name, url_for_session=callbacks.url_for_session,
                               details=callbacks.details, refresh=FEED_REFRESH, staff=True)
+        _FEED_BODIES.put(version.etag, body)
+        return body
 
     response = ics_response(version, build, filename="puente-laboral.ics", cache_control=PRIVATE_CACHE,
                             disposition="inline")
