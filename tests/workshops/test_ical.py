@@ -419,6 +419,29 @@ def test_a_new_activity_in_scope_changes_the_feed_etag(world, client):
     assert client.get(feed_path(feed), headers={"If-None-Match": etag}).status_code == 200
 
 
+def test_a_feed_polled_again_without_a_validator_is_served_without_loading_sessions(world, client, monkeypatch):
+    world.workshop(publish=True)
+    feed = make_feed(world.host_staff, "network", world.network)
+    first = client.get(feed_path(feed))
+
+    def must_not_load(*_a, **_kw):
+        raise AssertionError("sessions loaded again for an unchanged feed")
+
+    monkeypatch.setattr(feeds, "feed_sessions", must_not_load)
+    again = client.get(feed_path(feed))
+    assert again.status_code == 200 and again.data == first.data
+
+
+def test_a_session_moved_after_a_poll_is_in_the_next_answer(world, client):
+    w = world.workshop(publish=True)
+    feed = make_feed(world.host_staff, "network", world.network)
+    before = client.get(feed_path(feed)).data
+    session = w.activity.sessions[0]
+    services.update_session(session, session_input(local_in(12, 16)), actor=world.host_staff)
+    after = client.get(feed_path(feed)).data
+    assert after != before and b"SEQUENCE:1" in after
+
+
 # --- creating and managing feeds (service) ----------------------------------------------------------
 
 
