@@ -37,6 +37,7 @@ CORE_BLUEPRINTS = (
     "app.registration.views",
     "app.registration.staff_views",
     "app.registration.after_views",
+    "app.conferencing.views",
 )
 
 

@@ -64,6 +64,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "REGISTRATION_CLOSES_MINUTES": _int("REGISTRATION_CLOSES_MINUTES", 60),
+        "JITSI_BASE_URL": (env.get("JITSI_BASE_URL") or "https://meet.jit.si").rstrip("/"),
+        "JOIN_OPENS_MINUTES": _int("JOIN_OPENS_MINUTES", 15),
         "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT") or "20 per minute",
         "FILE_DOWNLOAD_MAX_AGE_SECONDS": _int("FILE_DOWNLOAD_MAX_AGE_SECONDS", 300),
         "MAX_JSON_BYTES": _int("MAX_JSON_KB", 256) * 1024,

@@ -32,7 +32,7 @@ def register_security_headers(app: Flask) -> None:
         h.setdefault("X-Frame-Options", "DENY")
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=()"
+        h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         if production:
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
