@@ -131,7 +131,7 @@ def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
     blocked = blocked_reason(reg)
     provider = provider_for(session)
     state = window_state(session)
-    return _page(
+    response = _page(
         "conferencing/join.html", code, reg=reg, token=token, session=session, blocked=blocked,
         provider=provider, state=state, countdown=countdown_text(session),
         has_url=provider.join_url(session) is not None,
@@ -139,6 +139,26 @@ def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
         starts_iso=session.starts_at.isoformat(), opens_iso=opens_at(session).isoformat(),
         accessibility=_accessibility(session),
     )
+    url = provider.join_url(session)
+    if state == OPEN and blocked is None and url and not provider.embeddable:
+        # The join form redirects to the provider (Zoom, Meet, Teams); browsers apply the
+        # page's form-action to that redirect, so open it to that origin only, and only
+        # while the window is open (before it, not even the provider's host is revealed).
+        response.headers["Content-Security-Policy"] = _with_form_action(_origin(url))
+    return response
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _with_form_action(origin: str) -> str:
+    parts = [p for p in CSP.split("; ") if not p.startswith("form-action")]
+    parts.append(f"form-action 'self' {origin}")
+    return "; ".join(parts)
 
 
 @bp.get("/inscripcion/<token>/conectarse")

@@ -283,3 +283,16 @@ def test_host_page_permissions(client: Any, world: Any, joined_session: Any) -> 
     login(client, world.other_staff.email)
     assert client.get(url).status_code == 403
     assert client.get("/gestion/sesiones/999999/conexion").status_code == 404
+
+
+def test_the_join_form_may_redirect_to_the_provider_only_while_the_window_is_open(
+        client: Any, published_session: Any) -> None:
+    s = published_session()
+    reg = register(s)
+    move(s, timedelta(hours=3))
+    before = client.get(join_url_of(reg)).headers["Content-Security-Policy"]
+    assert "form-action 'self';" in before + ";" and "zoom.us" not in before
+    move(s, timedelta(minutes=5))
+    during = client.get(join_url_of(reg)).headers["Content-Security-Policy"]
+    assert "form-action 'self' https://us02web.zoom.us" in during
+    assert "script-src 'self'" in during and "frame-ancestors 'none'" in during
