@@ -38,6 +38,7 @@ CORE_BLUEPRINTS = (
     "app.registration.staff_views",
     "app.registration.after_views",
     "app.conferencing.views",
+    "app.conferencing.webhooks",  # CSRF-exempt: Zoom signs its calls
 )
 
 
@@ -124,6 +125,7 @@ def _import_models() -> None:
     import app.accounts.models
     import app.activities.models
     import app.audit.models
+    import app.conferencing.models
     import app.files_models
     import app.outbox.models
     import app.people.models

@@ -66,6 +66,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REGISTRATION_CLOSES_MINUTES": _int("REGISTRATION_CLOSES_MINUTES", 60),
         "JITSI_BASE_URL": (env.get("JITSI_BASE_URL") or "https://meet.jit.si").rstrip("/"),
         "JOIN_OPENS_MINUTES": _int("JOIN_OPENS_MINUTES", 15),
+        "ZOOM_WEBHOOK_SECRET_TOKEN": env.get("ZOOM_WEBHOOK_SECRET_TOKEN") or None,  # unset: /webhooks/zoom answers 503
+        "ZOOM_WEBHOOK_MAX_SKEW_SECONDS": _int("ZOOM_WEBHOOK_MAX_SKEW_SECONDS", 300),
         "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT") or "20 per minute",
         "FILE_DOWNLOAD_MAX_AGE_SECONDS": _int("FILE_DOWNLOAD_MAX_AGE_SECONDS", 300),
         "MAX_JSON_BYTES": _int("MAX_JSON_KB", 256) * 1024,
