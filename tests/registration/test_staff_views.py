@@ -208,7 +208,8 @@ def test_a_walk_in_records_the_office_and_staff_member_who_registered(app, scene
     assert reg.staff_user_id == scene.users["convening"].id
     assert reg.person.office_id == scene.world.convening.id
     assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "mj10@example.cl")) is not None
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "registration.staff_create"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "registration.staff_create",
+                                                        AuditEvent.object_id == str(reg.id)))
     assert event is not None and event.user_id == scene.users["convening"].id and "Muñoz" not in event.summary
     page = c.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Inscripción confirmada para María José Muñoz 10" in page
