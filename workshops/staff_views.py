@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
+from app.accounts.guards import current_account, require
 from app.accounts.models import Role, User
 from app.accounts.policy import can, visible_activities, visible_networks, visible_offices
 from app.activities.models import Activity, ActivityKind, ActivitySession, ActivityStatus, SessionStatus
@@ -60,13 +61,8 @@ PER_PAGE = 25
 MAX_PAGE = 100_000
 
 
-def _me() -> User:
-    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
-
-
-def _require(action: str, target: object = None) -> None:
-    if not can(_me(), action, target):
-        abort(403)
+_me = current_account
+_require = require
 
 
 def _failed(form: Any, err: ActivityError | StorageError, field: str | None = None) -> tuple[list[str], int]:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
+from app.accounts.guards import current_account, require
 from app.accounts.models import User
 from app.accounts.policy import can, registrant_access, visible_activities, visible_registrations
 from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
@@ -51,13 +52,8 @@ PLAN_MAX_AGE = 3600  # seconds an attendance preview stays valid
 MOVE_TARGETS_MAX = 80
 
 
-def _me() -> User:
-    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
-
-
-def _require(action: str, target: object = None) -> None:
-    if not can(_me(), action, target):
-        abort(403)
+_me = current_account
+_require = require
 
 
 def _session_or_404(session_id: int) -> ActivitySession:

@@ -7,16 +7,15 @@ go next to their field (or into the summary) with what the user typed kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from app.accounts.models import User
+from app.accounts.guards import current_account, require
 from app.accounts.policy import can, current_year, visible_networks, visible_offices
 from app.extensions import db
 from app.territory import services
@@ -34,13 +33,8 @@ from app.territory.models import Network, Office, OfficeKind, Region
 bp = Blueprint("territory", __name__, url_prefix="/gestion")
 
 
-def _me() -> User:
-    return cast(User, current_user._get_current_object())  # type: ignore[attr-defined]
-
-
-def _require(action: str, target: object = None) -> None:
-    if not can(_me(), action, target):
-        abort(403)
+_me = current_account
+_require = require
 
 
 def _all_regions() -> list[Region]:
