@@ -22,6 +22,7 @@ DOMAIN_BLUEPRINTS = (
     "recordings.views",
 )
 DOMAIN_MODELS = ("workshops.models",)
+DOMAIN_DEMOS = ("workshops.demo",)  # each has seed(offices, networks, users) -> int
 DOMAIN_API_BLUEPRINTS = ("workshops.api",)
 CORE_API_BLUEPRINTS = ("app.registration.api",)
 

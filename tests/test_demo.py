@@ -15,11 +15,12 @@ from app.accounts.models import Role, User
 from app.accounts.policy import can, current_year, is_coordinator
 from app.activities.models import ActivitySession, ActivityStatus, Modality, SessionStatus
 from app.audit.models import AuditEvent
-from app.demo import DEMO_PASSWORD, WORKSHOPS, DemoNotLoadedError, seed_demo
+from app.demo import DEMO_PASSWORD, DemoNotLoadedError, seed_demo
 from app.extensions import db
 from app.territory.models import Network, Office, OfficeCategory, OfficeKind
 from app.timeutil import utcnow
 from tests.conftest import login, table_counts
+from workshops.demo import WORKSHOPS
 from workshops.models import Workshop
 
 
