@@ -39,7 +39,11 @@ CORE_BLUEPRINTS = (
     "app.registration.staff_views",
     "app.registration.after_views",
     "app.conferencing.views",
+    "app.conferencing.staff_views",
     "app.conferencing.webhooks",  # CSRF-exempt: Zoom signs its calls
+    "app.dissemination.web",  # public widget (frameable) and Atom feeds
+    "app.dissemination.public_views",  # tracked short links /c/<code>, one-click unsubscribe /b/<token>
+    "app.dissemination.staff_views",
 )
 
 
@@ -127,6 +131,7 @@ def _import_models() -> None:
     import app.activities.models
     import app.audit.models
     import app.conferencing.models
+    import app.dissemination.models
     import app.files_models
     import app.outbox.models
     import app.people.models

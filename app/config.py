@@ -33,6 +33,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} debe ser un número entero (recibido: {raw!r})") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} debe ser un número (recibido: {raw!r})") from exc
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment, then apply ``overrides`` (tests use them)."""
     env = os.environ
@@ -68,6 +78,34 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JOIN_OPENS_MINUTES": _int("JOIN_OPENS_MINUTES", 15),
         "ZOOM_WEBHOOK_SECRET_TOKEN": env.get("ZOOM_WEBHOOK_SECRET_TOKEN") or None,  # unset: /webhooks/zoom answers 503
         "ZOOM_WEBHOOK_MAX_SKEW_SECONDS": _int("ZOOM_WEBHOOK_MAX_SKEW_SECONDS", 300),
+        # --- video providers with an API (app/conferencing): rooms made by the worker -----------
+        # Secrets at rest (app/secrets.py): Fernet keys, comma-separated, newest first; unset:
+        # a key derived from SECRET_KEY.
+        "CREDENTIALS_KEY": env.get("CREDENTIALS_KEY") or None,
+        # Zoom, platform-wide (an office may store its own on /gestion/oficinas/<id>/videoconferencia):
+        # a Server-to-Server OAuth app (account id, client id/secret) and, to embed the meeting
+        # in the join page, a Meeting SDK app (key/secret).
+        "ZOOM_ACCOUNT_ID": env.get("ZOOM_ACCOUNT_ID") or None,
+        "ZOOM_CLIENT_ID": env.get("ZOOM_CLIENT_ID") or None,
+        "ZOOM_CLIENT_SECRET": env.get("ZOOM_CLIENT_SECRET") or None,
+        "ZOOM_USER_ID": env.get("ZOOM_USER_ID") or "me",  # whose meetings: "me" or the host's email
+        "ZOOM_SDK_KEY": env.get("ZOOM_SDK_KEY") or None,
+        "ZOOM_SDK_SECRET": env.get("ZOOM_SDK_SECRET") or None,
+        "ZOOM_API_BASE": (env.get("ZOOM_API_BASE") or "https://api.zoom.us/v2").rstrip("/"),
+        "ZOOM_OAUTH_URL": env.get("ZOOM_OAUTH_URL") or "https://zoom.us/oauth/token",
+        "ZOOM_SDK_CDN": (env.get("ZOOM_SDK_CDN") or "https://source.zoom.us").rstrip("/"),
+        "ZOOM_SDK_VERSION": env.get("ZOOM_SDK_VERSION") or "5.1.4",
+        "ZOOM_SDK_SIGNATURE_SECONDS": _int("ZOOM_SDK_SIGNATURE_SECONDS", 300),
+        # Google Meet, platform-wide: a service account (JSON text or a file path) allowed to
+        # write GOOGLE_CALENDAR_ID, acting as GOOGLE_DELEGATED_USER (domain-wide delegation).
+        "GOOGLE_SERVICE_ACCOUNT_JSON": env.get("GOOGLE_SERVICE_ACCOUNT_JSON") or None,
+        "GOOGLE_SERVICE_ACCOUNT_FILE": env.get("GOOGLE_SERVICE_ACCOUNT_FILE") or None,
+        "GOOGLE_CALENDAR_ID": env.get("GOOGLE_CALENDAR_ID") or "primary",
+        "GOOGLE_DELEGATED_USER": env.get("GOOGLE_DELEGATED_USER") or None,
+        "GOOGLE_API_BASE_URL": env.get("GOOGLE_API_BASE_URL") or None,  # unset: Google's own
+        # Every provider call: timeout, and how often the worker tries before giving up.
+        "CONFERENCE_HTTP_TIMEOUT": _int("CONFERENCE_HTTP_TIMEOUT", 15),
+        "CONFERENCE_MAX_ATTEMPTS": _int("CONFERENCE_MAX_ATTEMPTS", 8),
         "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT") or "20 per minute",
         "FILE_DOWNLOAD_MAX_AGE_SECONDS": _int("FILE_DOWNLOAD_MAX_AGE_SECONDS", 300),
         "MAX_JSON_BYTES": _int("MAX_JSON_KB", 256) * 1024,
@@ -78,6 +116,30 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "TESTING": False,
         "SCHEMA_CHECK": True,
     }
+    # --- Outward channels (app/channels) ------------------------------------------------------
+    # All optional. WhatsApp goes out through the Cloud API when WHATSAPP_TOKEN and
+    # WHATSAPP_PHONE_NUMBER_ID are set, SMS through a Twilio-compatible Messages API when
+    # SMS_API_URL is set; otherwise those messages stay in the outbox viewer. Rates are
+    # messages per second per channel (0: unlimited); timeouts are seconds.
+    cfg.update({
+        "WHATSAPP_TOKEN": env.get("WHATSAPP_TOKEN") or None,
+        "WHATSAPP_PHONE_NUMBER_ID": env.get("WHATSAPP_PHONE_NUMBER_ID") or None,
+        "WHATSAPP_API_BASE": (env.get("WHATSAPP_API_BASE") or "https://graph.facebook.com").rstrip("/"),
+        "WHATSAPP_API_VERSION": env.get("WHATSAPP_API_VERSION") or "v21.0",
+        "WHATSAPP_TEMPLATE_LANGUAGE": env.get("WHATSAPP_TEMPLATE_LANGUAGE") or "es",
+        "WHATSAPP_RATE_PER_SECOND": _float("WHATSAPP_RATE_PER_SECOND", 20.0),
+        "SMS_API_URL": env.get("SMS_API_URL") or None,
+        "SMS_FROM": env.get("SMS_FROM") or "",
+        "SMS_ACCOUNT_SID": env.get("SMS_ACCOUNT_SID") or "",
+        "SMS_API_KEY": env.get("SMS_API_KEY") or "",
+        "SMS_MAX_SEGMENTS": _int("SMS_MAX_SEGMENTS", 3),
+        "SMS_RATE_PER_SECOND": _float("SMS_RATE_PER_SECOND", 5.0),
+        "FACEBOOK_GRAPH_BASE": (env.get("FACEBOOK_GRAPH_BASE") or "https://graph.facebook.com").rstrip("/"),
+        "FACEBOOK_API_VERSION": env.get("FACEBOOK_API_VERSION") or "v21.0",
+        "CHANNELS_CONNECT_TIMEOUT": _float("CHANNELS_CONNECT_TIMEOUT", 5.0),
+        "CHANNELS_READ_TIMEOUT": _float("CHANNELS_READ_TIMEOUT", 20.0),
+    })
+    # --- end of outward channels ---------------------------------------------------------------
     if overrides:
         cfg.update(overrides)
 
@@ -95,6 +157,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     elif not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = DEV_SECRET_KEY
 
+    _check_credentials_key(cfg.get("CREDENTIALS_KEY"))
+
     uri: str = cfg["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri.removeprefix("postgres://")
@@ -105,3 +169,21 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
     return cfg
+
+
+def _check_credentials_key(value: str | None) -> None:
+    """Each CREDENTIALS_KEY entry must be a Fernet key: 32 bytes in url-safe base64."""
+    import base64
+    import binascii
+
+    for key in (value or "").split(","):
+        if not key.strip():
+            continue
+        try:
+            ok = len(base64.urlsafe_b64decode(key.strip().encode())) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:
+            raise ConfigError(
+                "CREDENTIALS_KEY debe ser una o más claves Fernet separadas por comas. Genere una con: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, Response, current_app, request
+
+View = TypeVar("View", bound=Callable[..., object])
 
 CSP = "; ".join(
     [
@@ -21,6 +26,19 @@ CSP = "; ".join(
 )
 
 
+def allow_framing(view: View) -> View:
+    """Let other sites show this view in an iframe (the dissemination widget). The view sets
+    its own Content-Security-Policy, whose ``frame-ancestors`` says who may frame it; it gets
+    no X-Frame-Options. Every other view keeps ``frame-ancestors 'none'`` and DENY."""
+    view.allow_framing = True  # type: ignore[attr-defined]
+    return view
+
+
+def _frameable() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "allow_framing", False))
+
+
 def register_security_headers(app: Flask) -> None:
     production = app.config["PRODUCTION"]
 
@@ -29,7 +47,8 @@ def register_security_headers(app: Flask) -> None:
         h = response.headers
         # A view that is meant to be embedded (a later widget) sets its own CSP first.
         h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Frame-Options", "DENY")
+        if not _frameable():
+            h.setdefault("X-Frame-Options", "DENY")
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "strict-origin-when-cross-origin"
         h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=()")

@@ -61,6 +61,8 @@ def task_context() -> Iterator[None]:
 
 def register_worker_modules() -> None:
     """Import every module that defines tasks, so the consumer knows them."""
+    import app.conferencing.tasks  # noqa: F401
+    import app.dissemination.tasks  # noqa: F401
     import app.outbox.tasks  # noqa: F401
     import app.registration.tasks  # noqa: F401
 

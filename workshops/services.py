@@ -29,6 +29,7 @@ from app.activities.models import (
 from app.activities.services import ActivityError, SessionInput
 from app.activities.signals import session_changed
 from app.audit.services import record
+from app.conferencing import join_page_accessibility
 from app.extensions import db
 from app.outbox.services import enqueue_email
 from app.territory.models import Network, Office
@@ -480,6 +481,24 @@ def _notify_staff_of_change(session: ActivitySession, *, changes: list[ActivityC
     for email, (name, office_id) in sorted(recipients.items()):
         enqueue_email(dedupe_key=f"session-change:{key}:{email}", to=email, to_name=name, subject=subject,
                       body_text=body, kind="session_change", office_id=office_id)
+
+
+@join_page_accessibility.connect
+def _accessibility_offered(session: ActivitySession, **_kw: Any) -> list[str]:
+    """What the workshop offers, listed on each registrant's join page."""
+    workshop = db.session.get(Workshop, session.activity_id)
+    if workshop is None:
+        return []
+    offered = []
+    if workshop.offers_subtitles:
+        offered.append(_("Subtítulos"))
+    if workshop.offers_sign_language:
+        offered.append(_("Intérprete de lengua de señas chilena"))
+    if workshop.offers_materials_in_advance:
+        offered.append(_("Materiales disponibles antes del taller"))
+    if (workshop.accessibility_notes or "").strip():
+        offered.append(workshop.accessibility_notes.strip()[:500])
+    return offered
 
 
 def scheduled_sessions(activity: Activity) -> list[ActivitySession]:

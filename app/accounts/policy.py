@@ -45,6 +45,7 @@ ACTIONS = frozenset(
         "office.view",
         "office.create",
         "office.edit",
+        "office.conferencing",  # set or clear an office's own video provider credentials
         "staff.view",
         "staff.invite",
         "staff.deactivate",
@@ -69,6 +70,13 @@ ACTIONS = frozenset(
         "registration.import_attendance",
         # a jobseeker's stored details (target: Person)
         "person.edit",
+        # dissemination: campaigns about an activity (create: target Activity; view and
+        # manage: target Campaign), an office's contacts and Facebook page (target Office)
+        "campaign.create",
+        "campaign.view",
+        "campaign.manage",
+        "contacts.import",
+        "office.facebook",
     }
 )
 
@@ -181,6 +189,12 @@ def _on_office(user: User, action: str, office: Office) -> bool:
         return own or _regional_for(user, region) or _coordinates_office(user, office)
     if action == "staff.deactivate":
         return _regional_for(user, region) or _coordinates_office(user, office)
+    if action == "office.conferencing":  # the office's own accounts: its staff and SENCE, not the network
+        return own or _regional_for(user, region)
+    if action == "office.facebook":  # the office's own page token: its staff only (and national)
+        return own
+    if action == "contacts.import":  # an office imports contacts it holds, into its own list
+        return own
     if action == "activity.create":  # host an activity at this office
         return own or _coordinates_office(user, office)
     return False
@@ -242,6 +256,22 @@ def _on_activity(user: User, action: str, activity: Any) -> bool:
         return own_host or convening or coordinator
     if action == "activity.assign_host":
         return coordinator
+    if action == "campaign.create":  # the host office, a convening office, or a coordinator
+        return own_host or convening or coordinator
+    return False
+
+
+def _on_campaign(user: User, action: str, campaign: Any) -> bool:
+    """The office that prepared a campaign sees and manages it; for a network-wide campaign,
+    the network's coordinators too; SENCE regional staff of the office's region read it."""
+    if action not in ("campaign.view", "campaign.manage"):
+        return False
+    own = user.role == Role.OFFICE_STAFF and user.office_id == campaign.office_id
+    coordinator = campaign.network_id is not None and campaign.network_id in coordinated_network_ids(user)
+    if own or coordinator:
+        return True
+    if action == "campaign.view":
+        return _regional_for(user, {campaign.office.comuna.region_code})
     return False
 
 
@@ -343,8 +373,10 @@ def _on_person(user: User, action: str, person: Any) -> bool:
 def _on_nothing(user: User, action: str) -> bool:
     # Page-level questions: may the user open the list at all? (Rows are then scoped.)
     if action in ("gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
-                  "staff.view", "activity.view"):
+                  "staff.view", "activity.view", "campaign.view"):
         return True
+    if action in ("campaign.create", "contacts.import"):
+        return user.role == Role.OFFICE_STAFF and user.office_id is not None
     if action == "activity.create":
         return user.role == Role.OFFICE_STAFF
     if action in ("network.create", "office.create"):
@@ -385,6 +417,8 @@ def can(user: User | None, action: str, target: Any = None) -> bool:
         return _on_activity(user, action, target)
     if type(target).__name__ == "OutboxMessage":
         return _on_outbox_message(user, action, target)
+    if type(target).__name__ == "Campaign":
+        return _on_campaign(user, action, target)
     return False
 
 
@@ -498,6 +532,28 @@ def visible_outbox_messages(user: User) -> Select[tuple[Any]]:
         return q.where(OutboxMessage.office_id.in_(in_region))
     if user.role == Role.OFFICE_STAFF and user.office_id is not None:
         return q.where(OutboxMessage.office_id == user.office_id)
+    return q.where(false())
+
+
+def visible_campaigns(user: User) -> Select[tuple[Any]]:
+    """Campaigns the user may see (the ``_on_campaign`` rule), newest first."""
+    from app.dissemination.models import Campaign
+    from app.territory.models import Comuna
+
+    q = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        if user.region_code is None:
+            return q.where(false())
+        in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+        return q.where(Campaign.office_id.in_(in_region))
+    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
+        nets = coordinated_network_ids(user)
+        return q.where((Campaign.office_id == user.office_id) | Campaign.network_id.in_(nets or {-1}))
     return q.where(false())
 
 

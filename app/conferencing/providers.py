@@ -6,8 +6,10 @@
   embedded. The room name is an HMAC of the session's uid under ``SECRET_KEY``: stable for
   the session, different for every session, and not guessable from anything public.
 
-Creating, moving or cancelling a room is a no-op for both (the room exists by its name);
-providers with an API (Zoom, Google Meet) implement those later.
+Creating, moving or cancelling a room is a no-op for both (the room exists by its name).
+Providers with an API (``has_api``: Zoom in ``zoom.py``, Google Meet in ``google_meet.py``)
+make, move and delete a real meeting; the background worker calls them (``rooms.py``) and
+their join URL is the one stored on the session's ``ConferenceRoom``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from app.activities.models import ActivitySession
+from app.conferencing.base import RoomDetails
+from app.conferencing.google_meet import GoogleMeetProvider
+from app.conferencing.zoom import ZoomProvider
 
 JITSI_ROOM_PREFIX = "PuenteLaboral-"
 
@@ -28,26 +33,29 @@ JITSI_ROOM_PREFIX = "PuenteLaboral-"
 class Provider(Protocol):
     name: str
     embeddable: bool
+    has_api: bool
 
     def join_url(self, session: ActivitySession) -> str | None: ...
 
-    def create_room(self, session: ActivitySession) -> None: ...
+    def create_room(self, session: ActivitySession, room: Any = None) -> RoomDetails | None: ...
 
-    def update_room(self, session: ActivitySession) -> None: ...
+    def update_room(self, session: ActivitySession, room: Any = None) -> RoomDetails | None: ...
 
-    def cancel_room(self, session: ActivitySession) -> None: ...
+    def cancel_room(self, session: ActivitySession, room: Any = None) -> None: ...
 
 
 class _NoRoomApi:
     """Providers whose rooms need no API call."""
 
-    def create_room(self, session: ActivitySession) -> None:
+    has_api = False
+
+    def create_room(self, session: ActivitySession, room: Any = None) -> None:
         return None
 
-    def update_room(self, session: ActivitySession) -> None:
+    def update_room(self, session: ActivitySession, room: Any = None) -> None:
         return None
 
-    def cancel_room(self, session: ActivitySession) -> None:
+    def cancel_room(self, session: ActivitySession, room: Any = None) -> None:
         return None
 
 
@@ -84,7 +92,8 @@ class JitsiProvider(_NoRoomApi):
         return f"{self.base_url()}/{self.room_name(session)}"
 
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (LinkProvider(), JitsiProvider())}
+PROVIDERS: dict[str, Provider] = {p.name: p for p in (LinkProvider(), JitsiProvider(), ZoomProvider(),
+                                                       GoogleMeetProvider())}
 
 
 def provider_for(session: ActivitySession) -> Provider:

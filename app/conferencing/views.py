@@ -5,7 +5,12 @@ a countdown computed on the server (static/js/join.js may keep it ticking), how 
 and the join button, active from ``JOIN_OPENS_MINUTES`` before the start until the end. The
 provider's URL never reaches a page outside that window. Clicking join is a POST (CSRF) that
 records attendance evidence (``record_join``) and sends the person on: a redirect for pasted
-links (Zoom, Meet, Teams open outside the platform), an embedded room for Jitsi.
+links and Google Meet (they refuse to be framed: a new tab), an embedded room for Jitsi, and
+for Zoom either Zoom's Meeting SDK embedded in the page (when the office's or platform's
+Zoom credentials include a Meeting SDK key) or a redirect to Zoom. The Meeting SDK signature
+is made on the server for this meeting only, short-lived, and only for a registration whose
+page is inside the window. Phone dial-in numbers, the meeting id and the passcode appear only
+inside the window too.
 """
 
 from __future__ import annotations
@@ -14,19 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.accounts.policy import can
 from app.activities.models import ActivitySession
 from app.calendar import is_cancelled
-from app.conferencing import join_page_accessibility
-from app.conferencing.providers import JitsiProvider, provider_for
+from app.conferencing import join_page_accessibility, rooms
+from app.conferencing.credentials import ZoomCredentials, zoom_for
+from app.conferencing.models import ConferenceRoom
+from app.conferencing.providers import JitsiProvider, Provider, provider_for
+from app.conferencing.zoom import passcodes, sdk_signature
+from app.errors import problem
 from app.extensions import db
 from app.registration import services
 from app.registration.models import Registration, RegistrationStatus
@@ -126,21 +133,68 @@ def _accessibility(session: ActivitySession) -> list[str]:
     return offered
 
 
+@dataclass
+class ZoomEmbed:
+    creds: ZoomCredentials
+    room: ConferenceRoom
+
+
+def zoom_embed(session: ActivitySession) -> ZoomEmbed | None:
+    """Zoom's Meeting SDK may show this session's meeting in the page: its room is made and
+    the credentials that made it include a Meeting SDK key and secret."""
+    if session.join_provider != "zoom":
+        return None
+    room = rooms.room_for(session)
+    if room is None or room.provider != "zoom" or not room.external_id or not room.join_url:
+        return None
+    creds = zoom_for(session.activity.host_office_id)
+    if creds is None or not creds.has_sdk:
+        return None
+    return ZoomEmbed(creds, room)
+
+
+@dataclass
+class PhoneInfo:
+    numbers: list[dict[str, str]]
+    meeting_id: str | None
+    passcode: str | None
+
+
+def phone_info(session: ActivitySession, provider: Provider) -> PhoneInfo | None:
+    """Dial-in numbers the provider gave for this session's room (only shown in the window)."""
+    if not provider.has_api:
+        return None
+    room = rooms.room_for(session)
+    if room is None or room.provider != provider.name or not room.external_id or not room.dial_in:
+        return None
+    codes = passcodes(room.passcode_encrypted)
+    if provider.name == "zoom":
+        digits = room.external_id
+        meeting_id = " ".join(digits[i:i + 4] for i in range(0, len(digits), 4)) if digits.isdigit() else digits
+        return PhoneInfo(room.dial_in, meeting_id, codes.get("phone_passcode") or codes.get("passcode"))
+    return PhoneInfo(room.dial_in, None, None)
+
+
 def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
     session = reg.session
     blocked = blocked_reason(reg)
     provider = provider_for(session)
     state = window_state(session)
+    url = provider.join_url(session)
+    inside = state == OPEN and blocked is None and url is not None
+    embedded = provider.embeddable or zoom_embed(session) is not None
+    room = rooms.room_for(session) if provider.has_api else None
     response = _page(
         "conferencing/join.html", code, reg=reg, token=token, session=session, blocked=blocked,
         provider=provider, state=state, countdown=countdown_text(session),
-        has_url=provider.join_url(session) is not None,
+        has_url=url is not None, embedded=embedded,
+        phone=phone_info(session, provider) if inside else None,
+        offers_phone=bool(room is not None and room.provider == provider.name and room.dial_in),
         opens_minutes=int(current_app.config.get("JOIN_OPENS_MINUTES", 15)),
         starts_iso=session.starts_at.isoformat(), opens_iso=opens_at(session).isoformat(),
         accessibility=_accessibility(session),
     )
-    url = provider.join_url(session)
-    if state == OPEN and blocked is None and url and not provider.embeddable:
+    if inside and url and not embedded:
         # The join form redirects to the provider (Zoom, Meet, Teams); browsers apply the
         # page's form-action to that redirect, so open it to that origin only, and only
         # while the window is open (before it, not even the provider's host is revealed).
@@ -184,7 +238,7 @@ def join_now(token: str) -> ResponseReturnValue:
     if url is None:
         return _join_page(reg, token, 409)
     services.record_join(reg)
-    if provider.embeddable:
+    if provider.embeddable or zoom_embed(reg.session) is not None:
         return _private(redirect(url_for("conferencing.room", token=token), 303))
     return _private(redirect(url, 303))
 
@@ -196,16 +250,54 @@ def _embed_csp(origin: str) -> str:
     return "; ".join(parts)
 
 
+def _csp_with(**directives: str) -> str:
+    """The global policy with some directives replaced (``script_src`` → ``script-src``)."""
+    wanted = {k.replace("_", "-"): v for k, v in directives.items()}
+    parts = [p for p in CSP.split("; ") if p.split(" ", 1)[0] not in wanted]
+    parts += [f"{k} {v}" for k, v in wanted.items()]
+    return "; ".join(parts)
+
+
+def zoom_sdk_urls() -> list[str]:
+    """Zoom's Meeting SDK (component view) and the libraries it needs, from Zoom's CDN."""
+    cdn = current_app.config["ZOOM_SDK_CDN"]
+    version = current_app.config["ZOOM_SDK_VERSION"]
+    vendor = [f"{cdn}/{version}/lib/vendor/{name}.min.js"
+              for name in ("react", "react-dom", "redux", "redux-thunk", "lodash")]
+    return [*vendor, f"{cdn}/{version}/zoom-meeting-embedded-{version}.min.js"]
+
+
+def _zoom_room(reg: Registration, token: str) -> Response:
+    cdn = _origin(current_app.config["ZOOM_SDK_CDN"])
+    response = _page("conferencing/room_zoom.html", reg=reg, token=token, session=reg.session,
+                     room_url=provider_for(reg.session).join_url(reg.session), sdk_scripts=zoom_sdk_urls())
+    # Opened for Zoom on this page only: the SDK's scripts, its WebAssembly, its styles and
+    # its connections to Zoom. Every other page keeps the strict global policy.
+    zoom = "https://*.zoom.us wss://*.zoom.us"
+    response.headers["Content-Security-Policy"] = _csp_with(
+        script_src=f"'self' {cdn} 'wasm-unsafe-eval'", style_src=f"'self' 'unsafe-inline' {cdn}",
+        img_src=f"'self' data: blob: {cdn} https://*.zoom.us", font_src=f"'self' data: {cdn}",
+        connect_src=f"'self' {cdn} {zoom}", media_src=f"'self' blob: {cdn} https://*.zoom.us",
+        worker_src=f"'self' blob: {cdn}", frame_src=f"'self' {cdn} https://*.zoom.us")
+    response.headers["Permissions-Policy"] = (
+        "camera=(self), microphone=(self), display-capture=(self), fullscreen=(self), geolocation=()")
+    return response
+
+
 @bp.get("/inscripcion/<token>/conectarse/sala")
 def room(token: str) -> ResponseReturnValue:
-    """The embedded room (Jitsi), reached after clicking join, only inside the window."""
+    """The embedded room (Jitsi, or Zoom's Meeting SDK), reached after clicking join, only
+    inside the window."""
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
     provider = provider_for(reg.session)
-    if blocked_reason(reg) is not None or window_state(reg.session) != OPEN or not provider.embeddable:
+    embed = zoom_embed(reg.session)
+    if blocked_reason(reg) is not None or window_state(reg.session) != OPEN or not (provider.embeddable or embed):
         return redirect(url_for("conferencing.join", token=token))
     services.record_join(reg)  # reloading the room counts as joining too; first time kept
+    if embed is not None:
+        return _zoom_room(reg, token)
     url = provider.join_url(reg.session)
     response = _page("conferencing/room.html", reg=reg, token=token, session=reg.session, room_url=url)
     origin = JitsiProvider.origin()
@@ -214,6 +306,32 @@ def room(token: str) -> ResponseReturnValue:
         f'camera=(self "{origin}"), microphone=(self "{origin}"), '
         f'display-capture=(self "{origin}"), fullscreen=(self "{origin}"), geolocation=()')
     return response
+
+
+@bp.post("/inscripcion/<token>/conectarse/zoom/firma")
+def zoom_signature(token: str) -> ResponseReturnValue:
+    """The Meeting SDK signature for this registration's session, as JSON (the room page's
+    script asks for it just before joining). 404: no such link or no embedded Zoom here;
+    403: the registration may not join now."""
+    try:
+        reg = services.registration_from_token(token)
+    except services.RegistrationError as err:
+        return _private(problem(err.status, err.message))
+    embed = zoom_embed(reg.session)
+    if embed is None:
+        return _private(problem(404, _("Esta sesión no se muestra con Zoom dentro de la página.")))
+    if blocked_reason(reg) is not None or window_state(reg.session) != OPEN:
+        return _private(problem(403, _("Solo puede entrar a la sesión desde su página, mientras el acceso está "
+                                       "abierto.")))
+    meeting_number = str(embed.room.external_id)
+    signature, expires = sdk_signature(embed.creds, meeting_number, not_after=reg.session.ends_at)
+    services.record_join(reg)
+    person = reg.person
+    return _private(jsonify(
+        signature=signature, sdkKey=embed.creds.sdk_key, meetingNumber=meeting_number,
+        password=passcodes(embed.room.passcode_encrypted).get("passcode", ""),
+        userName=(person.full_name or _("Participante"))[:60], userEmail=person.email or "",
+        expiresAt=expires, leaveUrl=url_for("conferencing.join", token=token)))
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -227,13 +345,15 @@ def host(session_id: int) -> ResponseReturnValue:
         abort(404)
     if not can(current_user, "activity.edit", session.activity):
         abort(403)
-    provider = provider_for(session)
-    joined = list(db.session.scalars(
-        select(Registration).options(joinedload(Registration.person))
-        .where(Registration.session_id == session.id, Registration.status == RegistrationStatus.CONFIRMED,
-               Registration.joined_at.is_not(None))
-        .order_by(Registration.joined_at)))
-    response = Response(render_template("conferencing/host.html", session=session, provider=provider,
-                                        host_url=provider.join_url(session), joined=joined))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    from app.conferencing.staff_views import render_host
+
+    return render_host(session)
+
+
+@bp.app_context_processor
+def _conference_panel() -> dict[str, Any]:
+    """``conference_panel(session)`` for staff templates (the workshop session page includes
+    ``conferencing/_room_panel.html`` with it)."""
+    from app.conferencing.staff_views import panel_for
+
+    return {"conference_panel": panel_for}

@@ -16,8 +16,8 @@ from app.extensions import db
 from app.territory.models import Region
 
 PAGE_LEVEL = {"gestion.enter", "network.view", "office.view", "audit.read", "outbox.read",
-              "staff.view", "token.manage", "activity.view"}
-OFFICE_STAFF_PAGE = {("activity.create", "none")}
+              "staff.view", "token.manage", "activity.view", "campaign.view"}
+OFFICE_STAFF_PAGE = {("activity.create", "none"), ("campaign.create", "none"), ("contacts.import", "none")}
 
 
 @pytest.fixture
@@ -43,6 +43,13 @@ def world(factory):
     act_a.networks = [net_a]
     act_a.convening_offices = [x]
     db.session.add(act_a)
+    # Campaigns about it: A2's own (its contacts) and coordinator A1's for the whole network A.
+    from app.dissemination.models import Campaign
+
+    camp_a2 = Campaign(activity=act_a, office_id=a2.id, name="A2", message_short="s", message_long="l")
+    camp_net_a = Campaign(activity=act_a, office_id=a1.id, network_id=net_a.id, name="Red A", message_short="s",
+                          message_long="l")
+    db.session.add_all([camp_a2, camp_net_a])
     db.session.commit()
     users = {
         "coord_a": factory.user(office=a1),
@@ -61,7 +68,7 @@ def world(factory):
         "unit_rm": factory.sence_unit("13"), "unit_mag": factory.sence_unit("12"),
         "unit_nat": factory.sence_unit(None),
         "staff_of_a2": users["staff_a2"], "staff_of_x": users["staff_x"],
-        "act_a": act_a,
+        "act_a": act_a, "camp_a2": camp_a2, "camp_net_a": camp_net_a,
     }
     return users, targets
 
@@ -77,7 +84,9 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
     if user in ("employer", "inactive", "anonymous"):
         return set()
     if user == "coord_a":
-        return page | OFFICE_STAFF_PAGE | _office_rights("a1", "a2") | {
+        return page | OFFICE_STAFF_PAGE | _office_rights("a1", "a2") | {("office.conferencing", "a1"),
+            ("office.facebook", "a1"), ("contacts.import", "a1"), ("campaign.create", "act_a"),
+            ("campaign.view", "camp_net_a"), ("campaign.manage", "camp_net_a"),
             ("activity.create", "a1"), ("activity.create", "a2"),
             ("network.view", "net_a"), ("network.edit", "net_a"), ("audit.read", "net_a"),
             ("staff.deactivate", "a1"), ("staff.deactivate", "a2"),
@@ -87,7 +96,9 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                                      "registration.manage", "registration.export",
                                      "registration.import_attendance")}
     if user == "staff_a2":
-        return page | OFFICE_STAFF_PAGE | {("activity.create", "a2"),
+        return page | OFFICE_STAFF_PAGE | {("activity.create", "a2"), ("office.conferencing", "a2"),
+                       ("office.facebook", "a2"), ("contacts.import", "a2"), ("campaign.create", "act_a"),
+                       ("campaign.view", "camp_a2"), ("campaign.manage", "camp_a2"),
                        ("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
                        ("staff.view", "a2"), ("staff.invite", "a2"), ("network.view", "net_a"),
                        ("staff.view", "staff_of_a2")} | {
@@ -97,24 +108,29 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                                               "registration.import_attendance")}
     if user == "staff_x":
         return page | OFFICE_STAFF_PAGE | _office_rights("x") | {("staff.view", "staff_of_x"),
+                                                                ("office.conferencing", "x"),
+                                                                ("office.facebook", "x"), ("contacts.import", "x"),
+                                                                ("campaign.create", "act_a"),
                                                                 ("activity.create", "x")} | {
             (a, "act_a") for a in ("activity.view", "activity.note", "activity.convene", "registration.view",
                                    "registration.create", "registration.manage", "registration.export")}
     if user == "sence_rm":
         nets = {(a, n) for a in ("network.view", "network.edit", "network.assign_coordinator",
                                  "audit.read") for n in ("net_a", "net_b")}
-        offices = _office_rights("a1", "a2", "b1") | {("staff.deactivate", o) for o in ("a1", "a2", "b1")}
+        offices = _office_rights("a1", "a2", "b1") | {(a, o) for a in ("staff.deactivate", "office.conferencing")
+                                                      for o in ("a1", "a2", "b1")}
         region = {(a, "rm") for a in ("network.create", "office.create", "audit.read",
                                       "network.view", "office.view")}
         unit = {(a, "unit_rm") for a in ("staff.view", "staff.invite", "staff.deactivate")}
         staff = {("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2")}
         return (page | {("network.create", "none"), ("office.create", "none"), ("activity.view", "act_a"),
-                                ("registration.view", "act_a")}
+                                ("registration.view", "act_a"), ("campaign.view", "camp_a2"),
+                                ("campaign.view", "camp_net_a")}
                 | nets | offices | region | unit | staff)
     if user == "sence_mag":
         nets = {(a, "net_m") for a in ("network.view", "network.edit", "network.assign_coordinator",
                                        "audit.read")}
-        offices = _office_rights("m1") | {("staff.deactivate", "m1")}
+        offices = _office_rights("m1") | {("staff.deactivate", "m1"), ("office.conferencing", "m1")}
         region = {(a, "mag") for a in ("network.create", "office.create", "audit.read",
                                        "network.view", "office.view")}
         unit = {(a, "unit_mag") for a in ("staff.view", "staff.invite", "staff.deactivate")}
