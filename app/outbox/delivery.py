@@ -23,6 +23,7 @@ import logging
 import re
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.errors import MessageError
@@ -36,14 +37,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.channels import rate_limiter
 from app.extensions import db
 from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
+from app.outbox.rendering import NothingToSend, render_now
 from app.timeutil import utcnow
 
 log = logging.getLogger("puente.outbox")
 
 STALE_AFTER = timedelta(minutes=10)
 BATCH = 100
+EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id"})
+MAX_RATE_WAIT = 2.0  # seconds a delivery run waits for a rate-limited channel's next slot
 REQUEUEABLE = (OutboxStatus.UNKNOWN, OutboxStatus.FAILED)
 
 
@@ -129,6 +134,10 @@ class SmtpTransport:
         email["Message-ID"] = message_id_for(msg, self.sender)
         email["Date"] = format_datetime(utcnow())
         email["Auto-Submitted"] = "auto-generated"
+        # Announcements carry RFC 2369 / RFC 8058 one-click unsubscribe headers in their payload.
+        for name, value in ((msg.payload or {}).get("headers") or {}).items():
+            if name in EXTRA_HEADERS and isinstance(value, str) and "\n" not in value and "\r" not in value:
+                email[name] = value
         # Quoted-printable keeps the message 7-bit: any relay takes it, accents survive.
         email.set_content(msg.body_text, cte="quoted-printable")
         if msg.body_html:
@@ -246,9 +255,19 @@ def _by_code(code: int, text: str) -> Exception:
 
 
 def transport_for(channel: str) -> Transport:
-    if channel == "email" and current_app.config.get("SMTP_URL"):
-        return SmtpTransport(current_app.config["SMTP_URL"], current_app.config["MAIL_FROM"])
-    return OutboxViewerTransport()
+    """The real transport for a channel when it is configured; else the outbox viewer (the
+    embedded default: the message is kept and shown, nothing leaves the platform)."""
+    if channel == "email":
+        if current_app.config.get("SMTP_URL"):
+            return SmtpTransport(current_app.config["SMTP_URL"], current_app.config["MAIL_FROM"])
+        return OutboxViewerTransport()
+    if channel == "facebook":
+        from app.dissemination.transports import FacebookPageTransport
+
+        return FacebookPageTransport()
+    from app.channels import transport_for_channel
+
+    return transport_for_channel(channel) or OutboxViewerTransport()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -294,6 +313,9 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
     if msg is None:
         return None
     msg.transport = transport.name
+    if not _render(msg):
+        db.session.commit()
+        return msg.status
     try:
         sent = transport.send(msg)
     except TransientError as exc:
@@ -301,7 +323,10 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
             msg.status = OutboxStatus.FAILED
         else:
             msg.status = OutboxStatus.PENDING
-            msg.next_attempt_at = utcnow() + backoff(msg.attempts)
+            # The provider's own Retry-After (a rate limit) when it is longer than our back-off.
+            retry_after = getattr(exc, "retry_after", None) or 0
+            delay = max(backoff(msg.attempts), timedelta(seconds=min(float(retry_after), 6 * 3600)))
+            msg.next_attempt_at = utcnow() + delay
         msg.last_error = str(exc)[:1000]
     except PermanentError as exc:
         msg.status = OutboxStatus.FAILED
@@ -327,14 +352,24 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
     return msg.status
 
 
-def due_ids(limit: int = BATCH) -> list[int]:
-    return list(db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING,
-               OutboxMessage.next_attempt_at <= utcnow())
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    ))
+def _render(msg: OutboxMessage) -> bool:
+    """Write a message queued with a renderer (``app.outbox.rendering``) before it is sent.
+
+    False when it must not be sent: what it was about is gone (cancelled), or rendering
+    failed (failed, with the reason; staff can retry it once the cause is fixed). Nothing has
+    left the platform in either case."""
+    try:
+        render_now(msg)
+    except NothingToSend as exc:
+        msg.status = OutboxStatus.CANCELLED
+        msg.last_error = str(exc)[:1000] or "ya no hay nada que enviar"
+        return False
+    except Exception as exc:
+        log.exception("outbox id=%s renderer=%s failed", msg.id, msg.renderer)
+        msg.status = OutboxStatus.FAILED
+        msg.last_error = f"no se pudo redactar el mensaje ({type(exc).__name__}: {exc})"[:1000]
+        return False
+    return True
 
 
 def recover_stale() -> int:
@@ -352,12 +387,34 @@ def recover_stale() -> int:
 
 
 def deliver_due(limit: int = BATCH) -> int:
-    """Deliver every due message (one batch). Returns how many were attempted."""
+    """Deliver every due message (one batch). Returns how many were attempted: fewer than
+    ``limit`` when the batch was short or a channel's rate limit held some back."""
     recover_stale()
-    ids = due_ids(limit)
-    for message_id in ids:
+    rows = due_messages(limit)
+    limiter = rate_limiter()
+    attempted = 0
+    for message_id, channel in rows:
+        # Providers' rate limits: wait a little for the next slot; a longer wait leaves the
+        # message pending for the next run (nothing is claimed, no attempt is spent).
+        wait = limiter.acquire(channel)
+        if wait > MAX_RATE_WAIT:
+            continue
+        if wait > 0:
+            time.sleep(wait)
+            if limiter.acquire(channel) > 0:
+                continue
         deliver_one(message_id)
-    return len(ids)
+        attempted += 1
+    return attempted
+
+
+def due_messages(limit: int = BATCH) -> list[tuple[int, str]]:
+    """(id, channel) of due messages, oldest first."""
+    return [(row.id, row.channel) for row in db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.channel)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit))]
 
 
 def requeue(msg: OutboxMessage) -> None:

@@ -27,6 +27,7 @@ class OutboxStatus(enum.StrEnum):
                retried later with back-off) or failed (permanent refusal, or attempts exhausted)
     sending -> unknown (the worker died between handing the message over and recording it:
                it may have gone out, so it is never resent automatically; staff decide)
+    pending <-> held (a paused campaign: not sent until it is resumed)
     """
 
     PENDING = "pending"
@@ -35,6 +36,7 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+    HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,36 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     # Files sent with an email: a JSON list of {filename, content_type, content (base64)}.
     # Deferred: lists of messages do not load the files; delivery reads them on demand.
     attachments: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # Written by the worker, not by the request that queued it: the name of a renderer
+    # (``app.outbox.rendering``) and the JSON context it needs. While ``renderer`` is set the
+    # body is not written yet; delivery renders it, stores it and clears ``renderer``.
+    renderer: Mapped[str | None] = mapped_column(String(60))
+    render_context: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # Channel-specific data as JSON, e.g. a WhatsApp template: {"template": {"name", ...}}.
+    payload_json: Mapped[str | None] = mapped_column("payload", Text)
+    # The campaign a message belongs to (dissemination): its delivery report counts these.
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        if not self.payload_json:
+            return None
+        try:
+            data = json.loads(self.payload_json)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The renderer's context; empty when there is none or it is unreadable."""
+        if not self.render_context:
+            return {}
+        try:
+            data = json.loads(self.render_context)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
     @property
     def attachment_list(self) -> list[Attachment]:

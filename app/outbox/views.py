@@ -6,6 +6,7 @@ from ``visible_outbox_messages``; a single message is checked with ``can``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import (
@@ -31,10 +32,12 @@ from wtforms.validators import ValidationError
 from app.accounts.policy import can, visible_outbox_messages
 from app.extensions import db
 from app.i18n import DEFAULT_TZ
-from app.outbox import delivery, services
+from app.outbox import delivery, rendering, services
 from app.outbox.models import OutboxMessage, OutboxStatus
 from app.outbox.tasks import kick_delivery
 from app.territory.models import Comuna, Office
+
+log = logging.getLogger("puente.outbox")
 
 bp = Blueprint("outbox", __name__, url_prefix="/gestion/mensajes")
 
@@ -53,6 +56,7 @@ STATUS_LABELS: dict[OutboxStatus, Any] = {
     OutboxStatus.FAILED: _l("Fallido"),
     OutboxStatus.UNKNOWN: _l("Incierto"),
     OutboxStatus.CANCELLED: _l("Anulado"),
+    OutboxStatus.HELD: _l("En pausa"),
 }
 
 # Known kinds get a readable name; a kind added elsewhere shows as its code until it is here.
@@ -126,6 +130,20 @@ def _load(message_id: int, action: str) -> OutboxMessage:
     return msg
 
 
+def _viewable(msg: OutboxMessage) -> tuple[OutboxMessage, str | None]:
+    """A message the worker has not written yet is shown as it will be sent (rendered now, in
+    memory only), with a note; if it cannot be rendered, the note says why."""
+    if not msg.renderer:
+        return msg, None
+    try:
+        return rendering.preview(msg), _("Vista previa: el texto se redacta al enviarse, con los datos de ese momento.")
+    except rendering.NothingToSend:
+        return msg, _("Este mensaje ya no se enviará: la información a la que se refería ya no existe.")
+    except Exception:  # a renderer's bug must not hide the message from staff
+        log.exception("outbox id=%s preview failed", msg.id)
+        return msg, _("No se pudo preparar la vista previa de este mensaje.")
+
+
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
@@ -166,10 +184,12 @@ def index() -> ResponseReturnValue:
 def detail(message_id: int) -> ResponseReturnValue:
     msg = _load(message_id, "outbox.read")
     office = db.session.get(Office, msg.office_id) if msg.office_id is not None else None
+    may_requeue = msg.status in delivery.REQUEUEABLE and can(current_user, "outbox.requeue", msg)
+    msg, render_note = _viewable(msg)
     return render_template(
-        "outbox/detail.html", msg=msg, office=office,
+        "outbox/detail.html", msg=msg, office=office, render_note=render_note,
         tz=office.timezone if office is not None else DEFAULT_TZ,
-        may_requeue=msg.status in delivery.REQUEUEABLE and can(current_user, "outbox.requeue", msg),
+        may_requeue=may_requeue,
         status_label=status_label, kind_label=kind_label, sender=current_app.config["MAIL_FROM"],
     )
 
@@ -177,7 +197,7 @@ def detail(message_id: int) -> ResponseReturnValue:
 @bp.get("/<int:message_id>/html")
 @login_required
 def html_body(message_id: int) -> ResponseReturnValue:
-    msg = _load(message_id, "outbox.read")
+    msg, _note = _viewable(_load(message_id, "outbox.read"))
     if not msg.body_html:
         abort(404)
     resp = Response(msg.body_html, mimetype="text/html")

@@ -15,13 +15,13 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, select
 from stdnum.cl import rut as rut_number
 from stdnum.exceptions import ValidationError as StdnumError
 
 from app.extensions import db
 from app.people.models import CONSENT_VERSION, Channel, Connectivity, DocumentType, Person
-from app.territory.models import Comuna
+from app.territory.data import comuna_codes
 from app.timeutil import utcnow
 
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
@@ -128,7 +128,7 @@ def clean_person(inp: PersonInput) -> dict[str, Any]:
     comuna = (inp.comuna_code or "").strip()
     if not comuna:
         errors["comuna_code"] = _("Elija su comuna.")
-    elif len(comuna) != 5 or db.session.get(Comuna, comuna) is None:
+    elif len(comuna) != 5 or comuna not in comuna_codes():
         errors["comuna_code"] = _("Elija una comuna de la lista.")
     out["comuna_code"] = comuna
     try:
@@ -161,17 +161,21 @@ def clean_person(inp: PersonInput) -> dict[str, Any]:
 
 
 def find_person(cleaned: dict[str, Any]) -> Person | None:
-    """The same person by document, else by email, else by phone."""
-    found = db.session.scalar(select(Person).where(Person.document_type == cleaned["document_type"],
-                                                   Person.document_number == cleaned["document_number"],
-                                                   Person.anonymised_at.is_(None)))
-    if found is None and cleaned.get("email"):
-        found = db.session.scalar(select(Person).where(Person.email == cleaned["email"],
-                                                       Person.anonymised_at.is_(None)).limit(1))
-    if found is None and cleaned.get("phone"):
-        found = db.session.scalar(select(Person).where(Person.phone == cleaned["phone"],
-                                                       Person.anonymised_at.is_(None)).limit(1))
-    return found
+    """The same person by document, else by email, else by phone (the oldest such record).
+
+    One query for all three, ranked in the database (a newcomer, the common case at the
+    morning peak, costs one round trip instead of three)."""
+    by_document = (Person.document_type == cleaned["document_type"]) & (
+        Person.document_number == cleaned["document_number"])
+    match, ranks = by_document, [(by_document, 0)]
+    if cleaned.get("email"):
+        match = match | (Person.email == cleaned["email"])
+        ranks.append((Person.email == cleaned["email"], 1))
+    if cleaned.get("phone"):
+        match = match | (Person.phone == cleaned["phone"])
+        ranks.append((Person.phone == cleaned["phone"], 2))
+    return db.session.scalar(select(Person).where(match, Person.anonymised_at.is_(None))
+                             .order_by(case(*ranks, else_=3), Person.id).limit(1))
 
 
 def new_person(cleaned: dict[str, Any], *, office_id: int | None) -> Person:

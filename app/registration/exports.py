@@ -304,6 +304,12 @@ def _decode(data: bytes) -> tuple[str, str]:
     return text, "Windows-1252"
 
 
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(text, encoding name) of an uploaded CSV: UTF-8 (BOM or not), UTF-16 with BOM, or
+    Windows-1252 as Excel writes it; ``ImportFileError`` with a Spanish reason otherwise."""
+    return _decode(data)
+
+
 def _encoding_error() -> ImportFileError:
     return ImportFileError(_("No pudimos leer el texto del archivo: no está en UTF-8 ni en Windows-1252 "
                              "(Latin-1), o no es un archivo de texto. Descargue de nuevo la lista de participantes "

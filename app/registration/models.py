@@ -55,6 +55,11 @@ class Registration(db.Model):  # type: ignore[name-defined]
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the person came: a campaign channel's tracked link (``campaign_channel_id``, and
+    # ``via`` = its channel), or for staff-assisted registrations "phone" or "counter".
+    via: Mapped[str | None] = mapped_column(String(20), index=True)
+    campaign_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_channels.id", ondelete="SET NULL"), index=True)
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance", 8))
     attendance_marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

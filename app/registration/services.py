@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
 from app.activities.signals import session_changed
@@ -32,7 +33,8 @@ from app.calendar import Attendee, Method, build_calendar, callbacks_for, is_can
 from app.extensions import db
 from app.i18n import format_day
 from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
-from app.outbox.services import enqueue_email
+from app.outbox.rendering import NothingToSend, Rendered, renderer
+from app.outbox.services import enqueue
 from app.people.models import Channel, Person
 from app.people.services import PersonInput, anonymise, clean_person, find_person, new_person, update_person
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
@@ -108,12 +110,19 @@ def _release_seat(session_id: int) -> None:
 
 
 def register(session_id: int, inp: PersonInput, *, source: Source = Source.PUBLIC, office: Any = None,
-             staff_user: Any = None) -> RegisterResult:
-    """Register a person (recognised or new) for a session; one transaction, safe to retry."""
+             staff_user: Any = None, campaign_code: str | None = None, via: str | None = None) -> RegisterResult:
+    """Register a person (recognised or new) for a session; one transaction, safe to retry.
+
+    ``campaign_code``: the tracked link the person came through (``/c/<code>``), credited to
+    that campaign channel. ``via``: how a staff-assisted registration arrived ("phone" or
+    "counter")."""
     cleaned = clean_person(inp)
+    if via not in (None, "phone", "counter"):
+        raise RegistrationError(_("Indique si la inscripción llegó por teléfono o en el mesón."), field="via")
     for _attempt in range(4):
         try:
-            return _register_once(session_id, cleaned, source=source, office=office, staff_user=staff_user)
+            return _register_once(session_id, cleaned, source=source, office=office, staff_user=staff_user,
+                                  campaign_code=campaign_code, via=via)
         except IntegrityError:
             # A concurrent submission created the same person or registration first: look again.
             db.session.rollback()
@@ -121,15 +130,18 @@ def register(session_id: int, inp: PersonInput, *, source: Source = Source.PUBLI
 
 
 def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, office: Any,
-                   staff_user: Any) -> RegisterResult:
-    session = check_open(db.session.get(ActivitySession, session_id))
+                   staff_user: Any, campaign_code: str | None = None, via: str | None = None) -> RegisterResult:
+    session = check_open(db.session.get(ActivitySession, session_id,
+                                        options=[joinedload(ActivitySession.activity)]))
     person = find_person(cleaned)
     recognised = person is not None
+    existing: Registration | None = None
     if person is None:
         person = new_person(cleaned, office_id=getattr(office, "id", None) or session.activity.host_office_id)
         db.session.flush()
-    existing = db.session.scalar(select(Registration).where(Registration.session_id == session.id,
-                                                            Registration.person_id == person.id))
+    else:  # a newcomer has no registrations yet: no need to look
+        existing = db.session.scalar(select(Registration).where(Registration.session_id == session.id,
+                                                                Registration.person_id == person.id))
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
         db.session.rollback()
         return RegisterResult(existing, created=False, recognised=True)
@@ -146,13 +158,29 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
                            nonce=secrets.token_hex(8), created_at=now)
         db.session.add(reg)
     reg.confirmed_at = now if confirmed else None
+    reg.via = via
+    if campaign_code:
+        from app.dissemination.services import attribute
+
+        attribute(reg, campaign_code)
     db.session.flush()
     _queue_message(reg, "confirmation" if confirmed else "waitlisted")
     if staff_user is not None:
         record("registration.staff_create", reg, f"sesión {session.id}", actor=staff_user,
                office_id=getattr(office, "id", None))
-    db.session.commit()
+    _commit_keeping_state()
     return RegisterResult(reg, created=True, recognised=recognised)
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring what this transaction just wrote: the answer is built from the
+    objects as they are, instead of reloading the registration, its session and activity."""
+    sess = db.session()
+    sess.expire_on_commit = False
+    try:
+        sess.commit()
+    finally:
+        sess.expire_on_commit = True
 
 
 def cancel(reg: Registration, *, reason: str = "", actor: Any = None, notify: bool = True) -> Registration | None:
@@ -369,7 +397,8 @@ def erase_personal_data(reg: Registration) -> list[Registration]:
             .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
         db.session.execute(
             update(OutboxMessage).where(_messages_of(ids))
-            .values(recipient=ERASED, recipient_name=None, body_text=ERASED, body_html=None, attachments=None)
+            .values(recipient=ERASED, recipient_name=None, body_text=ERASED, body_html=None, attachments=None,
+                    renderer=None, render_context=None)
             .execution_options(synchronize_session=False))
     anonymise(person)
     record("person.erase", person, "a pedido de la persona, por su enlace personal", office_id=person.office_id)
@@ -467,9 +496,14 @@ def message_channel(person: Person) -> tuple[str, str | None]:
 
 def _queue_message(reg: Registration, kind: str, *, key_suffix: str = "", dedupe_key: str | None = None,
                    invitation: Method | None | Literal["auto"] = _AUTO,
-                   reason: str = "") -> OutboxMessage | None:
+                   reason: str = "") -> int | None:
     """Queue a message on the person's channel: an email with the .ics, or a short text for
-    WhatsApp, SMS or a phone call. Nothing for anonymised people or without a contact."""
+    WhatsApp, SMS or a phone call. Nothing for anonymised people or without a contact.
+
+    Only one row is written here; the worker writes the text (``registration_message``) just
+    before sending, so a registration at the morning peak does not wait for templates and an
+    .ics file. What must not change by then is fixed now: the kind, the reason, and whether an
+    invitation goes with it. Returns the outbox message id."""
     person: Person = reg.person
     if person.anonymised_at is not None:
         return None
@@ -477,28 +511,35 @@ def _queue_message(reg: Registration, kind: str, *, key_suffix: str = "", dedupe
     if not to:
         return None
     session = reg.session
-    activity = session.activity
-    ctx = {"reg": reg, "person": person, "session": session, "activity": activity, "kind": kind,
-           "link": personal_url(reg), "position": waitlist_position(reg), "reason": reason}
-    attachments: list[Attachment] = []
-    html: str | None = None
-    if channel_name == "email":
-        body = render_template("email/registration.txt", **ctx)
-        html = render_template("email/registration.html", **ctx)
-        method = _invitation_method(reg, kind) if invitation == _AUTO else invitation
-        if method is not None:
-            attachments.append(invitation_attachment(reg, method))
-    else:
-        body = render_template("email/registration.short.txt", **ctx)
-    msg = enqueue_email(dedupe_key=dedupe_key or message_key(reg, kind, suffix=key_suffix), to=to,
-                        to_name=person.full_name, subject=_subject(kind, session), body_text=body,
-                        body_html=html, kind=f"registration_{kind}",
-                        office_id=reg.office_id or activity.host_office_id, attachments=attachments)
-    msg.channel = channel_name
-    return msg
+    method = _invitation_method(reg, kind) if invitation == _AUTO else invitation
+    context = {"registration_id": reg.id, "kind": kind, "channel": channel_name, "reason": reason,
+               "invitation": method if channel_name == "email" else None}
+    return enqueue(dedupe_key=dedupe_key or message_key(reg, kind, suffix=key_suffix), channel=channel_name,
+                   to=to, to_name=person.full_name, subject=_subject(kind, session), kind=f"registration_{kind}",
+                   office_id=reg.office_id or session.activity.host_office_id,
+                   renderer="registration_message", context=context)
 
 
-def queue_reminder(reg: Registration, kind: str, key: str) -> OutboxMessage | None:
+@renderer("registration_message")
+def render_registration_message(context: dict[str, Any]) -> Rendered:
+    """The message for one registration, from the database as it is now (see ``_queue_message``)."""
+    reg = db.session.get(Registration, int(context["registration_id"]))
+    if reg is None or reg.person.anonymised_at is not None:
+        raise NothingToSend("la persona pidió eliminar sus datos")
+    kind = str(context["kind"])
+    session = reg.session
+    ctx = {"reg": reg, "person": reg.person, "session": session, "activity": session.activity, "kind": kind,
+           "link": personal_url(reg), "position": waitlist_position(reg), "reason": context.get("reason") or ""}
+    subject = _subject(kind, session)
+    if context.get("channel", "email") != "email":
+        return Rendered(subject=subject, body_text=render_template("email/registration.short.txt", **ctx))
+    method = context.get("invitation")
+    attachments = [invitation_attachment(reg, method)] if method in ("REQUEST", "CANCEL") else []
+    return Rendered(subject=subject, body_text=render_template("email/registration.txt", **ctx),
+                    body_html=render_template("email/registration.html", **ctx), attachments=attachments)
+
+
+def queue_reminder(reg: Registration, kind: str, key: str) -> int | None:
     """A reminder (``reminder_24h`` or ``reminder_1h``) under its own dedupe key."""
     if kind not in REMINDER_KINDS:
         raise ValueError(kind)

@@ -39,6 +39,15 @@ class StaffPersonForm(PersonForm):
     opt_in_future = BooleanField(_l("La persona quiere que le avisen de futuros talleres y ferias (opcional)."))
 
 
+class WalkInForm(StaffPersonForm):
+    """The walk-in / phone form: the person's details and how they reached the office (so the
+    campaign report credits the phone and the counter too)."""
+
+    via = RadioField(_l("¿Cómo llegó esta inscripción?"), choices=[
+        SelectChoice("counter", _l("En el mesón de atención")),
+        SelectChoice("phone", _l("Por teléfono"))], default="counter")
+
+
 class PersonEditForm(StaffPersonForm):
     """Stored details staff may update. The document identifies the person and stays; the
     consent to data processing was given when they registered."""

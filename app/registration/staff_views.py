@@ -40,7 +40,7 @@ from app.registration.staff_forms import (
     FilterForm,
     MoveForm,
     PersonEditForm,
-    StaffPersonForm,
+    WalkInForm,
 )
 from app.registration.views import apply_person_errors, comuna_choices
 from app.territory.models import Office
@@ -201,7 +201,7 @@ def new(session_id: int) -> ResponseReturnValue:
         services.check_open(session)
     except services.RegistrationError as err:
         return render_template("registration/staff/closed.html", session=session, message=err.message), err.status
-    form = StaffPersonForm()
+    form = WalkInForm()
     form.comuna_code.choices = comuna_choices()
     errors: list[str] = []
     status = 200
@@ -210,7 +210,7 @@ def new(session_id: int) -> ResponseReturnValue:
         if form.validate_on_submit():
             try:
                 result = services.register(session.id, form.to_input(), source=Source.STAFF, office=me.office,
-                                           staff_user=me)
+                                           staff_user=me, via=form.via.data)
             except PersonError as err:
                 db.session.rollback()
                 apply_person_errors(form, err)

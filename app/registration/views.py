@@ -89,7 +89,8 @@ def register(session_id: int) -> ResponseReturnValue:
         status = 400
         if form.validate_on_submit():
             try:
-                result = services.register(session.id, form.to_input(), source=Source.PUBLIC)
+                result = services.register(session.id, form.to_input(), source=Source.PUBLIC,
+                                           campaign_code=request.args.get("c"))
             except PersonError as err:
                 apply_person_errors(form, err)
             except services.RegistrationError as err:

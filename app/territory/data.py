@@ -58,6 +58,13 @@ def _comunas() -> tuple[ComunaRow, ...]:
     )
 
 
+@cache
+def comuna_codes() -> frozenset[str]:
+    """Every comuna's CUT code: the same rows migration 0002 loads, so a form can check a code
+    without asking the database (the registration form does, at the morning peak)."""
+    return frozenset(c["code"] for c in _comunas())
+
+
 def load_regions_csv() -> list[RegionRow]:
     """The 16 regions, in file order (by CUT code); each a fresh dict the caller may change."""
     return [RegionRow(**r) for r in _regions()]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.outbox.rendering import render_now
 from app.registration import services as registration_services
 from app.registration.models import Registration, RegistrationStatus
 from tests.e2e.conftest import visit
@@ -22,7 +23,7 @@ def _personal_link(email: str) -> str:
     msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == email,
                                                         OutboxMessage.kind == "registration_confirmation"))
     assert msg is not None, "no confirmation in the outbox"
-    match = re.search(r"(/inscripcion/[^\s/]+)", msg.body_text)
+    match = re.search(r"(/inscripcion/[^\s/]+)", render_now(msg).body_text)
     assert match
     return match.group(1)
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.outbox.delivery import deliver_one
 from app.outbox.models import OutboxMessage, OutboxStatus
+from app.outbox.rendering import render_now
 from app.people.models import Channel, Person
 from app.registration import services
 from app.registration.models import Attendance, Registration, RegistrationStatus
@@ -42,7 +43,7 @@ def message(kind: str, reg: Registration | None = None) -> OutboxMessage:
         q = q.where(OutboxMessage.dedupe_key.startswith(f"registration:{reg.id}:"))
     msgs = list(db.session.scalars(q))
     assert len(msgs) == 1, [m.dedupe_key for m in msgs]
-    return msgs[0]
+    return render_now(msgs[0])
 
 
 def ics_of(msg: OutboxMessage) -> tuple[Any, Calendar]:

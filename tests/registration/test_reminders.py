@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage, OutboxStatus
+from app.outbox.rendering import render_now
 from app.registration import services
 from app.registration.models import Registration
 from app.registration.reminders import send_due_reminders
@@ -34,7 +35,7 @@ def reminders(kind: str | None = None, reg: Registration | None = None) -> list[
         q = q.where(OutboxMessage.kind == f"registration_{kind}")
     if reg is not None:
         q = q.where(OutboxMessage.dedupe_key.startswith(f"registration:{reg.id}:"))
-    return list(db.session.scalars(q))
+    return [render_now(m) for m in db.session.scalars(q)]
 
 
 def test_nothing_is_due_more_than_24_hours_before(published_session):

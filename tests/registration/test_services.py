@@ -8,6 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.outbox.rendering import render_now
 from app.people.models import Person
 from app.people.services import PersonError
 from app.registration import services
@@ -23,7 +24,7 @@ def test_a_registration_is_confirmed_and_a_confirmation_is_queued(published_sess
     assert result.created and result.registration.status == RegistrationStatus.CONFIRMED
     db.session.refresh(s)
     assert s.confirmed_count == 1
-    msg = db.session.query(OutboxMessage).filter_by(kind="registration_confirmation").one()
+    msg = render_now(db.session.query(OutboxMessage).filter_by(kind="registration_confirmation").one())
     assert msg.recipient == "camila1@example.cl"
     assert "/inscripcion/" in msg.body_text
 
