@@ -63,6 +63,13 @@ class Person(db.Model):  # type: ignore[name-defined]
     consent_recording: Mapped[bool] = mapped_column(Boolean, default=False)
     opt_in_future: Mapped[bool] = mapped_column(Boolean, default=False)
     opt_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Unsubscribed from announcements (one click in any message): never contacted again about
+    # future activities, on any channel, until they opt in again themselves.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the consent came from: "form" (public form), "staff" (phone or counter), "import"
+    # (an office's CSV, which must carry the consent it recorded).
+    consent_source: Mapped[str | None] = mapped_column(String(20))
+    interests: Mapped[str] = mapped_column(String(300), default="", server_default="")  # words, comma-separated
     # The office that first took this person's details (it holds the contact).
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

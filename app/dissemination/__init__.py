@@ -1,0 +1,1 @@
+"""Dissemination: campaigns, channels, delivery outbox, tracked links, and the web, poster and radio outputs."""
