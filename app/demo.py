@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.accounts.models import Role, User
-from app.accounts.policy import current_year
+from app.accounts.policy import can, coordinated_network_ids, current_year
 from app.accounts.services import create_user
 from app.extensions import db
 from app.territory.models import (
@@ -154,13 +154,14 @@ DEMO_LAST = ("González Muñoz", "Rojas Díaz", "Pérez Soto", "Contreras Silva"
              "Morales Fuentes", "Araya Espinoza", "Valenzuela Castillo", "Núñez Tapia", "Carrasco Reyes")
 
 
-def _demo_people():  # type: ignore[no-untyped-def]
-    """Believable jobseekers with valid RUTs and reserved example addresses."""
+def _demo_people(start: int = 0):  # type: ignore[no-untyped-def]
+    """Believable jobseekers with valid RUTs and reserved example addresses (``start`` keeps
+    two lists apart)."""
     from stdnum.cl import rut
 
     from app.people.services import PersonInput
 
-    n = 0
+    n = start
     while True:
         n += 1
         body = str(15_000_000 + n * 7919)
@@ -221,6 +222,67 @@ def _seed_registrations() -> int:
     for n, reg in enumerate(regs):
         registration.mark_attendance(reg, Attendance.PRESENT if n < 4 else Attendance.ABSENT, actor=host_staff)
     return made
+
+
+def _seed_campaigns(coordinator: User | None) -> int:
+    """Outreach: contacts imported with consent, a network-wide campaign that went out on every
+    channel (with registrations that came through its SMS and poster links and one by phone),
+    and a draft being prepared."""
+    from app.activities.models import Activity, ActivityStatus
+    from app.dissemination import services as dissemination
+    from app.dissemination.models import ChannelKind
+    from app.people.models import Person
+    from app.registration import services as registration
+    from app.registration.models import Source
+    from app.timeutil import utcnow
+
+    if coordinator is None or coordinator.office is None:
+        return 0
+    office = coordinator.office
+    activities = [a for a in db.session.scalars(select(Activity).where(Activity.status == ActivityStatus.PUBLISHED)
+                                                .order_by(Activity.id))
+                  if can(coordinator, "campaign.create", a) and dissemination.target_session(a) is not None]
+    if len(activities) < 2:
+        return 0
+    people = _demo_people(start=1000)
+    now = utcnow()
+    for n in range(12):
+        inp = next(people)
+        db.session.add(Person(
+            first_names=inp.first_names, last_names=inp.last_names, document_type=inp.document_type,
+            document_number=inp.document_number, email=inp.email if n % 3 != 2 else None,
+            phone=f"+5698{n:07d}" if n % 3 else None, comuna_code=("13120", "13122", "13119")[n % 3],
+            preferred_channel=("email", "whatsapp", "sms")[n % 3], consent_data_at=now, consent_version="demo",
+            consent_source="import", opt_in_future=True, opt_in_at=now, office_id=office.id,
+            interests=("comercio, ventas", "construcción", "cuidado de personas")[n % 3]))
+    db.session.commit()
+    network_id = next(iter(coordinated_network_ids(coordinator)), None)
+    first, second = activities[0], activities[1]
+    campaign = dissemination.create_campaign(dissemination.CampaignInput(
+        name=f"{first.title}: toda la red", activity_id=first.id,
+        scope="network" if network_id else "office", network_id=network_id,
+        message_short="{titulo}, {fecha} a las {hora} ({lugar}). Inscríbase gratis: {enlace}",
+        message_long=("Le invitamos a «{titulo}», el {fecha} a las {hora} ({lugar}).\n\n"
+                      "Es gratuito y con cupos limitados. Inscríbase aquí: {enlace}"),
+        channels=[c.value for c in (ChannelKind.EMAIL, ChannelKind.WHATSAPP, ChannelKind.SMS, ChannelKind.FACEBOOK,
+                                    ChannelKind.WHATSAPP_SHARE, ChannelKind.WEB, ChannelKind.POSTER,
+                                    ChannelKind.RADIO)]), coordinator)
+    dissemination.start_campaign(campaign, coordinator)
+    for step_id in dissemination.due_steps():
+        dissemination.queue_step(step_id)
+    session = dissemination.target_session(first)
+    assert session is not None
+    for channel in (ChannelKind.SMS, ChannelKind.SMS, ChannelKind.POSTER):
+        code = campaign.channel(channel)
+        dissemination.count_click(code)
+        registration.register(session.id, next(people), campaign_code=code.code)
+    registration.register(session.id, next(people), source=Source.STAFF, office=office, staff_user=coordinator,
+                          via="phone")
+    dissemination.create_campaign(dissemination.CampaignInput(
+        name=f"{second.title}: borrador", activity_id=second.id,
+        message_short="{titulo}: {fecha}, {hora}. {enlace}", message_long="{titulo}: {fecha}, {hora}. {enlace}",
+        channels=["email", "poster", "radio"]), coordinator)
+    return 2
 
 
 def database_is_empty() -> bool:
@@ -338,6 +400,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
         raise
     _seed_domains(offices, networks, users)
     _seed_registrations()
+    _seed_campaigns(users.get("coordinacion.oriente"))
     return credentials
 
 

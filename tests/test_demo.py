@@ -297,6 +297,20 @@ def test_demo_registrations_fill_half_a_session_and_overflow_another_with_walk_i
         session = db.session.get(ActivitySession, session_id)
         confirmed = [r for r in regs if r.session_id == session_id and r.status == RegistrationStatus.CONFIRMED]
         assert len(confirmed) == session.capacity == session.confirmed_count
-    walk_ins = [r for r in regs if r.source == Source.STAFF]
+    walk_ins = [r for r in regs if r.source == Source.STAFF and r.via is None]  # the phone one is outreach's
     assert len(walk_ins) == 3 and all(r.office_id and r.staff_user_id for r in walk_ins)
     assert {r.attendance for r in regs if r.attendance} == {Attendance.PRESENT, Attendance.ABSENT}
+
+
+def test_seed_has_a_campaign_whose_report_credits_sms_poster_and_phone(app: Flask) -> None:
+    from app.dissemination.models import Campaign, CampaignStatus
+    from app.dissemination.services import campaign_report
+    from app.registration.models import Registration
+
+    seed_demo()
+    campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.id)))
+    assert [c.status for c in campaigns] == [CampaignStatus.ACTIVE, CampaignStatus.DRAFT]
+    rows = {r.channel: r for r in campaign_report(campaigns[0])}
+    assert rows["sms"].registrations == 2 and rows["poster"].registrations == 1
+    assert rows["email"].queued + rows["whatsapp"].queued + rows["sms"].queued >= 12
+    assert db.session.scalar(select(Registration).where(Registration.via == "phone")) is not None
