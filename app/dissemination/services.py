@@ -607,6 +607,23 @@ def channel_by_code(code: str) -> CampaignChannel | None:
     return db.session.scalar(select(CampaignChannel).where(CampaignChannel.code == code))
 
 
+def web_code(activity_id: int) -> str | None:
+    """The web channel's code of the latest running campaign about an activity."""
+    return db.session.scalar(
+        select(CampaignChannel.code).join(Campaign)
+        .where(Campaign.activity_id == activity_id, CampaignChannel.channel == ChannelKind.WEB,
+               Campaign.status.in_((CampaignStatus.ACTIVE, CampaignStatus.DONE)))
+        .order_by(Campaign.id.desc()).limit(1))
+
+
+def web_links_version() -> str:
+    """Changes whenever a campaign with a web channel starts, stops or ends."""
+    row = db.session.execute(
+        select(func.count(), func.max(Campaign.updated_at)).select_from(Campaign).join(CampaignChannel)
+        .where(CampaignChannel.channel == ChannelKind.WEB)).one()
+    return f"{row[0]}:{row[1]}"
+
+
 def count_click(channel: CampaignChannel) -> None:
     db.session.execute(update(CampaignChannel).where(CampaignChannel.id == channel.id)
                        .values(clicks=CampaignChannel.clicks + 1).execution_options(synchronize_session=False))

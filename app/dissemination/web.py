@@ -100,12 +100,14 @@ WIDGET_CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(WIDGET_CSS.encode(
 #: (session, channel: "widget" or "feed") -> the registration URL to show.
 LinkBuilder = Callable[[ActivitySession, str], str]
 _link_builder: LinkBuilder | None = None
+_link_version: Callable[[], str] | None = None
 
 
-def register_link_builder(builder: LinkBuilder | None) -> None:
-    """Campaigns give the web channel its tracked registration links (None: plain links)."""
-    global _link_builder
-    _link_builder = builder
+def register_link_builder(builder: LinkBuilder | None, version: Callable[[], str] | None = None) -> None:
+    """Campaigns give the web channel its tracked registration links (None: plain links);
+    ``version`` says when those links may have changed (it enters the ETag)."""
+    global _link_builder, _link_version
+    _link_builder, _link_version = builder, version
 
 
 def registration_url(session: ActivitySession, channel: str) -> str:
@@ -248,7 +250,7 @@ def version(scope: Scope, *, limit: int, salt: str, now: datetime | None = None)
     last = max([*times, _aware(scope.since) or EPOCH]).replace(microsecond=0)
     h = hashlib.sha256(
         f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{current_app.config.get('BASE_URL', '')}|"
-        f"{_link_builder is not None}|{last.isoformat()}|"
+        f"{_link_builder is not None}|{_link_version() if _link_version else ''}|{last.isoformat()}|"
         f"{[(r[0], r[1], str(r[2]), str(r[3]), r[4]) for r in rows]}".encode())
     return Version(etag=h.hexdigest()[:40], last_modified=last, ids=tuple(r[0] for r in rows))
 

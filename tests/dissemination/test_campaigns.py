@@ -323,3 +323,16 @@ def test_choose_channel_falls_back_to_what_the_campaign_uses():
     assert services.choose_channel("phone_call", "a@b.cl", "+56911112222", ["whatsapp", "email"]) == (
         "whatsapp", "+56911112222")
     assert services.choose_channel("email", None, None, ["email", "sms"]) is None
+
+
+def test_the_widget_and_feeds_carry_the_web_channels_tracked_link_once_a_campaign_runs(client, world,
+                                                                                    activity_with_contacts):
+    activity, session = activity_with_contacts
+    before = client.get(f"/widget/oficina/{world.host.slug}")
+    assert f"/inscripcion/sesion/{session.id}" in before.get_data(as_text=True)
+    campaign = started(world, activity, channels=["web", "poster"])
+    code = campaign.channel(ChannelKind.WEB).code
+    after = client.get(f"/widget/oficina/{world.host.slug}", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and f"/c/{code}" in after.get_data(as_text=True)
+    feed = client.get(f"/feeds/oficina/{world.host.slug}.atom").get_data(as_text=True)
+    assert f"/c/{code}" in feed
