@@ -137,6 +137,23 @@ def office_zoom(office_id: int | None) -> ZoomCredentials | None:
                            source="office")
 
 
+def zoom_webhook_secrets() -> list[str]:
+    """Every Secret Token a Zoom event may be signed with: the platform's
+    (``ZOOM_WEBHOOK_SECRET_TOKEN``) first, then each office's own Zoom app's."""
+    from flask import current_app
+
+    out: list[str] = []
+    platform = current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN")
+    if platform:
+        out.append(str(platform))
+    for token in db.session.scalars(select(OfficeConferenceSettings.zoom_credentials).where(
+            OfficeConferenceSettings.zoom_credentials.is_not(None))):
+        secret = (_decrypted(token) or {}).get("webhook_secret")
+        if secret and secret not in out:
+            out.append(str(secret))
+    return out
+
+
 def office_google(office_id: int | None) -> GoogleCredentials | None:
     settings = settings_for(office_id)
     data = _decrypted(settings.google_credentials) if settings else None
@@ -186,7 +203,7 @@ def masked(office: Office) -> MaskedCredentials:
     zoom = _decrypted(settings.zoom_credentials) if settings else None
     google = _decrypted(settings.google_credentials) if settings else None
     zoom_view = {k: mask(str(zoom.get(k) or "")) for k in ("account_id", "client_id", "client_secret",
-                                                             "sdk_key", "sdk_secret")} if zoom else {}
+                                                             "sdk_key", "sdk_secret", "webhook_secret")} if zoom else {}
     if zoom:
         zoom_view["user_id"] = mask(str(zoom.get("user_id") or "")) if zoom.get("user_id") != "me" else "me"
     google_view: dict[str, str] = {}
@@ -261,6 +278,7 @@ class ZoomInput:
     user_id: str = ""
     sdk_key: str = ""
     sdk_secret: str = ""
+    webhook_secret: str = ""
 
 
 @dataclass
@@ -285,7 +303,8 @@ def save_zoom(office: Office, inp: ZoomInput, *, actor: Any) -> None:
     current = _decrypted(row.zoom_credentials) or {}
     labels = {"account_id": _("El Account ID"), "client_id": _("El Client ID"),
               "client_secret": _("El Client Secret"), "sdk_key": _("La clave del Meeting SDK"),
-              "sdk_secret": _("El secreto del Meeting SDK")}
+              "sdk_secret": _("El secreto del Meeting SDK"),
+              "webhook_secret": _("El Secret Token de los eventos (webhooks)")}
     data: dict[str, str] = {}
     for name in ("account_id", "client_id", "client_secret"):
         value = _clean(getattr(inp, name))
@@ -295,7 +314,7 @@ def save_zoom(office: Office, inp: ZoomInput, *, actor: Any) -> None:
             data[name] = current[name]
         else:
             raise CredentialsError(_("%(label)s es obligatorio.", label=labels[name]), field=name)
-    for name in ("sdk_key", "sdk_secret"):
+    for name in ("sdk_key", "sdk_secret", "webhook_secret"):
         value = _clean(getattr(inp, name))
         if value:
             data[name] = _token(value, name, labels[name])

@@ -28,6 +28,7 @@ class ZoomCredentialsForm(FlaskForm):
     user_id = StringField(_l("Usuario anfitrión (opcional)"))
     sdk_key = StringField(_l("Clave del Meeting SDK (opcional)"))
     sdk_secret = PasswordField(_l("Secreto del Meeting SDK (opcional)"))
+    webhook_secret = PasswordField(_l("Secret Token de los eventos de Zoom (opcional)"))
 
 
 class GoogleCredentialsForm(FlaskForm):

@@ -206,7 +206,7 @@ def save_zoom(office_id: int) -> ResponseReturnValue:
         return _render_credentials(office, zoom_form=form, errors=[_("El formulario venció; vuelva a intentarlo.")],
                                    status=400)
     inp = credentials.ZoomInput(**{name: str(form[name].data or "") for name in (
-        "account_id", "client_id", "client_secret", "user_id", "sdk_key", "sdk_secret")})
+        "account_id", "client_id", "client_secret", "user_id", "sdk_key", "sdk_secret", "webhook_secret")})
     try:
         credentials.save_zoom(office, inp, actor=current_account())
     except credentials.CredentialsError as err:

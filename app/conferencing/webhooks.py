@@ -45,8 +45,11 @@ SECRET_KEYS = frozenset({"download_token", "password", "recording_play_passcode"
 # --- verification ----------------------------------------------------------------------------
 
 
-def _secret() -> str | None:
-    return current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN") or None
+def _secrets() -> list[str]:
+    """The platform's Secret Token and each office's own (``credentials.zoom_webhook_secrets``)."""
+    from app.conferencing.credentials import zoom_webhook_secrets
+
+    return zoom_webhook_secrets()
 
 
 def _hmac_hex(secret: str, message: bytes) -> str:
@@ -66,13 +69,20 @@ def _fresh(timestamp: str) -> bool:
     return abs(time.time() - value) <= skew
 
 
-def _verified(secret: str, body: bytes) -> bool:
+def _verified(secrets_: list[str], body: bytes) -> str | None:
+    """The secret whose signature matches (fresh timestamp), or None. Every candidate is
+    compared in constant time; which one matched is never told to the caller."""
     timestamp = request.headers.get("x-zm-request-timestamp", "")
     signature = request.headers.get("x-zm-signature", "")
     if not timestamp or not signature or not timestamp.isascii() or not signature.isascii():
-        return False
-    expected = signature_for(secret, timestamp, body)
-    return hmac.compare_digest(expected.encode(), signature.encode()) and _fresh(timestamp)
+        return None
+    if not _fresh(timestamp):
+        return None
+    found = None
+    for secret in secrets_:
+        if hmac.compare_digest(signature_for(secret, timestamp, body).encode(), signature.encode()):
+            found = found or secret
+    return found
 
 
 def _read_body() -> bytes | None:
@@ -88,14 +98,15 @@ def _read_body() -> bytes | None:
 
 @bp.post("/webhooks/zoom")
 def zoom() -> Response:
-    secret = _secret()
-    if secret is None:
+    candidates = _secrets()
+    if not candidates:
         return problem(503, _("La integración con Zoom no está configurada (ZOOM_WEBHOOK_SECRET_TOKEN)."),
                        title=_("No configurado"))
     body = _read_body()
     if body is None:
         return problem(413, _("El evento supera el tamaño permitido."))
-    if not _verified(secret, body):
+    secret = _verified(candidates, body)
+    if secret is None:
         log.warning("zoom webhook refused: bad or stale signature")
         return problem(401, _("Firma de Zoom ausente, no válida o vencida."), title=_("Firma no válida"))
     try:

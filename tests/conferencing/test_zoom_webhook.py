@@ -299,3 +299,26 @@ def test_recording_completed_stores_files_and_announces_them(send: Any, publishe
     for event in db.session.query(ZoomWebhookEvent).all():
         for secret in ("SECRET-DOWNLOAD-TOKEN", '"pw"', '"pc"'):
             assert secret not in event.payload
+
+
+def test_an_office_zoom_app_signs_with_its_own_secret_token(send: Callable[..., Any], factory: Any) -> None:
+    from app.conferencing import credentials
+
+    office = factory.office("13120", name="OMIL con Zoom propio")
+    user = factory.user(office=office)
+    credentials.save_zoom(office, credentials.ZoomInput(account_id="acc", client_id="cli", client_secret="sec-12345",
+                                                        webhook_secret="office-secret-" + "o" * 16), actor=user)
+    from sqlalchemy import select
+
+    from app.conferencing.models import OfficeConferenceSettings
+
+    stored = db.session.scalar(select(OfficeConferenceSettings.zoom_credentials))
+    assert "office-secret" not in stored  # encrypted at rest
+    plain = "abc123"
+    resp = send({"event": "endpoint.url_validation", "payload": {"plainToken": plain}},
+                secret="office-secret-" + "o" * 16)
+    assert resp.status_code == 200
+    expected = hmac.new(("office-secret-" + "o" * 16).encode(), plain.encode(), hashlib.sha256).hexdigest()
+    assert resp.get_json() == {"plainToken": plain, "encryptedToken": expected}
+    assert send({"event": "meeting.ended", "payload": {}}, secret="another-secret-" + "x" * 10).status_code == 401
+    assert send({"event": "endpoint.url_validation", "payload": {"plainToken": plain}}).status_code == 200
