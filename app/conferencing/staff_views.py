@@ -95,15 +95,31 @@ def render_host(session: ActivitySession, *, provider: Provider | None = None,
                 errors: list[str] | None = None, status: int = 200) -> Response:
     provider = provider or provider_for(session)
     if joined is None:
-        joined = list(db.session.scalars(
-            select(Registration).options(joinedload(Registration.person))
-            .where(Registration.session_id == session.id, Registration.status == RegistrationStatus.CONFIRMED,
-                   Registration.joined_at.is_not(None))
-            .order_by(Registration.joined_at)))
+        joined = joined_list(session)
     panel = panel_for(session, form, errors)
     response = Response(render_template("conferencing/host.html", session=session, provider=provider,
                                         host_url=provider.join_url(session), joined=joined, panel=panel),
                         status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def joined_list(session: ActivitySession) -> list[Registration]:
+    """Confirmed people who clicked "join" (or whom Zoom reported), in the order they came."""
+    return list(db.session.scalars(
+        select(Registration).options(joinedload(Registration.person))
+        .where(Registration.session_id == session.id, Registration.status == RegistrationStatus.CONFIRMED,
+               Registration.joined_at.is_not(None))
+        .order_by(Registration.joined_at)))
+
+
+@bp.get("/gestion/sesiones/<int:session_id>/conexion/conectados")
+@login_required
+def joined_fragment(session_id: int) -> ResponseReturnValue:
+    """The "who joined" list alone: the host page's script fetches it every few seconds."""
+    session = _session_or_404(session_id)
+    require("activity.edit", session.activity)
+    response = Response(render_template("conferencing/_joined.html", session=session, joined=joined_list(session)))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -274,8 +274,12 @@ def test_host_page_lists_who_joined(client: Any, world: Any, joined_session: Any
     assert ZOOM in body
     assert "Ana María" in body and "Bruno" not in body
     assert "Rojas" not in body and "camila" not in body  # no other personal data
-    assert "al recargar" in body
+    assert "se actualiza sola" in body and 'aria-live="polite"' in body
     assert resp.headers["Cache-Control"] == "no-store"
+    fragment = client.get(f"/gestion/sesiones/{joined_session.id}/conexion/conectados")
+    text = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "Ana María" in text and "<html" not in text
+    assert fragment.headers["Cache-Control"] == "no-store"
 
 
 def test_host_page_permissions(client: Any, world: Any, joined_session: Any) -> None:
@@ -284,6 +288,8 @@ def test_host_page_permissions(client: Any, world: Any, joined_session: Any) -> 
     login(client, world.other_staff.email)
     assert client.get(url).status_code == 403
     assert client.get("/gestion/sesiones/999999/conexion").status_code == 404
+    assert client.get(f"{url}/conectados").status_code == 403
+    assert client.get("/gestion/sesiones/999999/conexion/conectados").status_code == 404
 
 
 def test_the_join_form_may_redirect_to_the_provider_only_while_the_window_is_open(
