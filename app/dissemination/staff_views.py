@@ -14,7 +14,14 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.accounts.guards import current_account, require
-from app.accounts.policy import can, coordinated_network_ids, visible_activities, visible_campaigns, visible_offices
+from app.accounts.policy import (
+    can,
+    coordinated_network_ids,
+    visible_activities,
+    visible_campaigns,
+    visible_networks,
+    visible_offices,
+)
 from app.activities.models import Activity, ActivityStatus, SessionStatus
 from app.dissemination import contacts, messages, services
 from app.dissemination.forms import (
@@ -481,10 +488,18 @@ def report() -> ResponseReturnValue:
     require("campaign.view")
     me = current_account()
     offices = list(db.session.scalars(visible_offices(me)))
+    networks = list(db.session.scalars(visible_networks(me)))
     raw = request.args.get("oficina", "").strip()
-    chosen = [o for o in offices if str(o.id) == raw] if raw else offices
+    raw_net = request.args.get("red", "").strip()
+    chosen = offices
     status = 200
-    if raw and not chosen:
+    if raw:
+        chosen = [o for o in offices if str(o.id) == raw]
+    elif raw_net:
+        network = next((n for n in networks if str(n.id) == raw_net), None)
+        visible = {o.id for o in offices}
+        chosen = [o for o in network.offices if o.id in visible] if network is not None else []
+    if (raw or raw_net) and not chosen:
         chosen, status = offices, 400
     months = 6
     since = utcnow() - timedelta(days=31 * months)
@@ -496,5 +511,6 @@ def report() -> ResponseReturnValue:
         if via not in channels:
             channels.append(via)
     top = max([sum(v.values()) for v in by_month.values()] + [1])
-    return render_template("dissemination/report.html", offices=offices, chosen=raw, by_month=by_month,
+    return render_template("dissemination/report.html", offices=offices, networks=networks, chosen=raw,
+                           chosen_network=raw_net, by_month=by_month,
                            channels=channels, top=top, invalid=status == 400, **_helpers()), status

@@ -277,3 +277,8 @@ def test_the_report_page_shows_registrations_by_channel(client, world, activity_
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Radio" in html and "Teléfono" in html
     assert client.get("/gestion/difusion/informe?oficina=999999").status_code == 400
+    assert client.get("/gestion/difusion/informe?red=abc").status_code == 400
+    by_network = client.get(f"/gestion/difusion/informe?red={world.network.id}").get_data(as_text=True)
+    assert "Radio" in by_network and "Teléfono" in by_network
+    other = client.get(f"/gestion/difusion/informe?red={world.other_network.id}")
+    assert other.status_code == 400  # a network the user does not see
