@@ -127,6 +127,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WHATSAPP_API_BASE": (env.get("WHATSAPP_API_BASE") or "https://graph.facebook.com").rstrip("/"),
         "WHATSAPP_API_VERSION": env.get("WHATSAPP_API_VERSION") or "v21.0",
         "WHATSAPP_TEMPLATE_LANGUAGE": env.get("WHATSAPP_TEMPLATE_LANGUAGE") or "es",
+        # The approved template announcements go out with (one body parameter: the message).
+        "WHATSAPP_TEMPLATE_ANNOUNCEMENT": env.get("WHATSAPP_TEMPLATE_ANNOUNCEMENT") or "anuncio_actividad",
         "WHATSAPP_RATE_PER_SECOND": _float("WHATSAPP_RATE_PER_SECOND", 20.0),
         "SMS_API_URL": env.get("SMS_API_URL") or None,
         "SMS_FROM": env.get("SMS_FROM") or "",
