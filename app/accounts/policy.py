@@ -510,6 +510,27 @@ def visible_activities(user: User, kind: Any = None) -> Select[tuple[Any]]:
     return q.where(false())
 
 
+def _office_scoped(user: User, q: Select[Any], office_col: Any, *, also: Any = None) -> Select[Any]:
+    """Rows tied to an office (``office_col``): all nationally; for SENCE regional staff, the
+    offices in their region; for office staff, their own office's (or ``also``)."""
+    from app.territory.models import Comuna
+
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        if user.region_code is None:
+            return q.where(false())
+        in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
+            Comuna.region_code == user.region_code)
+        return q.where(office_col.in_(in_region))
+    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
+        own = office_col == user.office_id
+        return q.where(own if also is None else own | also)
+    return q.where(false())
+
+
 def visible_outbox_messages(user: User) -> Select[tuple[Any]]:
     """Outbox messages the user may read, newest first (the ``_on_outbox_message`` rule).
 
@@ -517,44 +538,21 @@ def visible_outbox_messages(user: User) -> Select[tuple[Any]]:
     office's messages. Messages without an office (password resets) only nationally.
     """
     from app.outbox.models import OutboxMessage
-    from app.territory.models import Comuna
 
     q = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    if not _is_staff(user):
-        return q.where(false())
-    if _national(user):
-        return q
-    if user.role == Role.SENCE_REGIONAL:
-        if user.region_code is None:
-            return q.where(false())
-        in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
-            Comuna.region_code == user.region_code)
-        return q.where(OutboxMessage.office_id.in_(in_region))
-    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
-        return q.where(OutboxMessage.office_id == user.office_id)
-    return q.where(false())
+    return _office_scoped(user, q, OutboxMessage.office_id)
 
 
 def visible_campaigns(user: User) -> Select[tuple[Any]]:
-    """Campaigns the user may see (the ``_on_campaign`` rule), newest first."""
+    """Campaigns the user may see (the ``_on_campaign`` rule), newest first: also, for a
+    coordinator, the network-wide campaigns of the networks they coordinate."""
     from app.dissemination.models import Campaign
-    from app.territory.models import Comuna
 
     q = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    if not _is_staff(user):
-        return q.where(false())
-    if _national(user):
-        return q
-    if user.role == Role.SENCE_REGIONAL:
-        if user.region_code is None:
-            return q.where(false())
-        in_region = select(Office.id).join(Comuna, Comuna.code == Office.comuna_code).where(
-            Comuna.region_code == user.region_code)
-        return q.where(Campaign.office_id.in_(in_region))
-    if user.role == Role.OFFICE_STAFF and user.office_id is not None:
-        nets = coordinated_network_ids(user)
-        return q.where((Campaign.office_id == user.office_id) | Campaign.network_id.in_(nets or {-1}))
-    return q.where(false())
+    also = None
+    if _is_staff(user) and user.role == Role.OFFICE_STAFF:
+        also = Campaign.network_id.in_(coordinated_network_ids(user) or {-1})
+    return _office_scoped(user, q, Campaign.office_id, also=also)
 
 
 def audit_scope(user: User) -> tuple[bool, set[int], str | None]:

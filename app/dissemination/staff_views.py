@@ -262,61 +262,39 @@ def action(campaign_id: int) -> ResponseReturnValue:
     return back
 
 
-def _announcement(campaign: Campaign, kind: ChannelKind) -> Any:
+def _downloads() -> dict[str, tuple[ChannelKind, str, Any]]:
+    """file name -> (channel, content type, builder of the bytes from the announcement)."""
+    from app.dissemination.poster import poster_pdf, poster_png
+    from app.dissemination.radio import radio_pdf, radio_text
+
+    return {
+        "afiche.pdf": (ChannelKind.POSTER, "application/pdf", poster_pdf),
+        "afiche.png": (ChannelKind.POSTER, "image/png", poster_png),
+        "radio.txt": (ChannelKind.RADIO, "text/plain; charset=utf-8", lambda a: radio_text(a).encode("utf-8")),
+        "radio.pdf": (ChannelKind.RADIO, "application/pdf", radio_pdf),
+    }
+
+
+@bp.get("/<int:campaign_id>/<any('afiche.pdf', 'afiche.png', 'radio.txt', 'radio.pdf'):name>")
+@login_required
+def download(campaign_id: int, name: str) -> ResponseReturnValue:
+    """The poster (PDF, PNG) and the radio script (text, PDF), built with the channel's link."""
+    from app.outbox.rendering import NothingToSend
+
+    campaign = _campaign_or_404(campaign_id)
+    kind, mimetype, build = _downloads()[name]
     channel = campaign.channel(kind)
     if channel is None:
         abort(404)
     try:
-        return messages.announcement(campaign, channel)
-    except Exception:
+        body = build(messages.announcement(campaign, channel))
+    except NothingToSend:
         abort(410)
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    stem, ext = name.split(".")
     resp = Response(body, mimetype=mimetype)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}-campana-{campaign.id}.{ext}"'
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
-
-
-@bp.get("/<int:campaign_id>/afiche.pdf")
-@login_required
-def poster_pdf(campaign_id: int) -> ResponseReturnValue:
-    from app.dissemination.poster import poster_pdf as build
-
-    campaign = _campaign_or_404(campaign_id)
-    return _download(build(_announcement(campaign, ChannelKind.POSTER)), "application/pdf",
-                     f"afiche-campana-{campaign.id}.pdf")
-
-
-@bp.get("/<int:campaign_id>/afiche.png")
-@login_required
-def poster_png(campaign_id: int) -> ResponseReturnValue:
-    from app.dissemination.poster import poster_png as build
-
-    campaign = _campaign_or_404(campaign_id)
-    return _download(build(_announcement(campaign, ChannelKind.POSTER)), "image/png",
-                     f"afiche-campana-{campaign.id}.png")
-
-
-@bp.get("/<int:campaign_id>/radio.txt")
-@login_required
-def radio_txt(campaign_id: int) -> ResponseReturnValue:
-    from app.dissemination.radio import radio_text
-
-    campaign = _campaign_or_404(campaign_id)
-    return _download(radio_text(_announcement(campaign, ChannelKind.RADIO)).encode("utf-8"),
-                     "text/plain; charset=utf-8", f"radio-campana-{campaign.id}.txt")
-
-
-@bp.get("/<int:campaign_id>/radio.pdf")
-@login_required
-def radio_pdf(campaign_id: int) -> ResponseReturnValue:
-    from app.dissemination.radio import radio_pdf as build
-
-    campaign = _campaign_or_404(campaign_id)
-    return _download(build(_announcement(campaign, ChannelKind.RADIO)), "application/pdf",
-                     f"radio-campana-{campaign.id}.pdf")
 
 
 # --- contacts -------------------------------------------------------------------------------------
