@@ -9,6 +9,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app.config import PROJECT_ROOT, load_config
 
@@ -73,6 +74,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings)
+    # ``<int:…>`` in every route stops at the largest id a row can have (32-bit on
+    # PostgreSQL): a larger number is a plain 404, never a database error.
+    app.url_map.converters["int"] = IdConverter
     instance.mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a load balancer: take the client address and scheme from its X-Forwarded-*
@@ -123,6 +127,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.accounts.services import load_user  # noqa: F401  (registers the user loader)
 
     return app
+
+
+class IdConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter with ``max`` defaulting to 2**31 - 1."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - werkzeug's names
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _import_models() -> None:

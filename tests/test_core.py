@@ -131,3 +131,9 @@ def test_signed_tokens_are_hidden_in_the_request_log_but_slugs_are_not():
         "/inscripcion/…/datos"
     assert _scrub_path("/talleres/como-enfrentar-una-entrevista-de-trabajo") == \
         "/talleres/como-enfrentar-una-entrevista-de-trabajo"
+
+
+def test_an_id_larger_than_any_row_is_a_404_not_a_database_error(client):
+    for path in ("/gestion/sesiones/99999999999/conexion", "/gestion/difusion/99999999999",
+                 "/inscripcion/sesion/99999999999", "/gestion/oficinas/99999999999/videoconferencia"):
+        assert client.get(path).status_code == 404, path

@@ -643,7 +643,7 @@ def unsubscribe_token(person_id: int) -> str:
 
 def person_from_unsubscribe_token(token: str) -> Person | None:
     head, _sep, mac = (token or "").partition("-")
-    if not head.isdigit() or len(head) > 12:
+    if not head.isdigit() or len(head) > 10 or int(head) > 2**31 - 1:
         return None
     if not hmac.compare_digest(mac.encode(), _unsubscribe_mac(int(head)).encode()):
         return None

@@ -164,6 +164,8 @@ def test_unsubscribing_takes_one_click_and_a_link_scanner_changes_nothing(client
     assert client.get(f"/b/{person.id}-AAAAAAAAAAAA").status_code == 404
     assert client.get(f"/b/{other.id + 1000}-{token.split('-')[1]}").status_code == 404
     assert client.get("/b/abc").status_code == 404
+    assert client.get("/b/99999999999-AAAAAAAAAAAA").status_code == 404
+    assert client.post("/b/" + "9" * 5000).status_code == 404
 
 
 def test_an_email_carries_a_working_unsubscribe_link(client, world, activity_with_contacts):
