@@ -262,6 +262,24 @@ def action(campaign_id: int) -> ResponseReturnValue:
     return back
 
 
+@bp.get("/<int:campaign_id>/correo.html")
+@login_required
+def email_preview(campaign_id: int) -> ResponseReturnValue:
+    """The email as its recipients see it, for a sandboxed frame on the campaign page."""
+    from app.outbox.views import HTML_BODY_CSP
+
+    campaign = _campaign_or_404(campaign_id)
+    preview = next((p for p in messages.previews(campaign) if p.channel == ChannelKind.EMAIL and p.html), None)
+    if preview is None:
+        abort(404)
+    resp = Response(preview.html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = HTML_BODY_CSP
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
 def _downloads() -> dict[str, tuple[ChannelKind, str, Any]]:
     """file name -> (channel, content type, builder of the bytes from the announcement)."""
     from app.dissemination.poster import poster_pdf, poster_png
