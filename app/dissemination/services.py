@@ -333,6 +333,7 @@ def update_campaign(campaign: Campaign, inp: CampaignInput, user: User) -> Campa
         raise CampaignError({"name": _("Solo se puede editar una campaña en borrador.")}, status=409)
     cleaned = clean_campaign(inp, user, campaign=campaign)
     _apply(campaign, cleaned)
+    campaign.updated_at = utcnow()  # also when only its steps changed: "now" is judged by it
     record("campaign.update", campaign, "borrador editado", actor=user, office_id=campaign.office_id)
     db.session.commit()
     return campaign
@@ -347,6 +348,12 @@ def start_campaign(campaign: Campaign, user: User) -> None:
         raise CampaignError({"status": _("Publique la actividad antes de difundirla: su página de inscripción "
                                          "aún no está abierta.")}, status=409)
     now = utcnow()
+    # A step due when the draft was last saved was "now": it goes out now, at the start.
+    # (A chosen date and time had to be in the future when it was saved.)
+    saved = campaign.updated_at or campaign.created_at
+    for step in campaign.steps:
+        if step.status == StepStatus.SCHEDULED and step.send_at <= saved + timedelta(seconds=90):
+            step.send_at = max(step.send_at, now)
     late = [s for s in campaign.steps if s.send_at < now - timedelta(minutes=10)]
     if late:
         raise CampaignError({"status": _("Un envío programado ya pasó (%(step)s). Edite la campaña y elija "

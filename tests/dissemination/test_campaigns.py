@@ -336,3 +336,23 @@ def test_the_widget_and_feeds_carry_the_web_channels_tracked_link_once_a_campaig
     assert after.status_code == 200 and f"/c/{code}" in after.get_data(as_text=True)
     feed = client.get(f"/feeds/oficina/{world.host.slug}.atom").get_data(as_text=True)
     assert f"/c/{code}" in feed
+
+
+def test_a_send_now_draft_started_hours_later_goes_out_then_but_a_passed_chosen_time_is_refused(
+        world, activity_with_contacts):
+    activity, _s = activity_with_contacts
+    now_draft = services.create_campaign(campaign_input(activity), world.host_staff)
+    at_draft = services.create_campaign(campaign_input(activity, schedule="at", send_at=local_in(1, 9)),
+                                        world.host_staff)
+    # "Now", saved three hours ago; a chosen time (a day ago), saved three days ago.
+    now_draft.updated_at = now_draft.created_at = utcnow() - timedelta(hours=3)
+    now_draft.steps[0].send_at = now_draft.updated_at
+    at_draft.updated_at = at_draft.created_at = utcnow() - timedelta(days=3)
+    at_draft.steps[0].send_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    services.start_campaign(now_draft, world.host_staff)
+    [step] = now_draft.steps
+    assert step.send_at >= utcnow() - timedelta(seconds=5) and services.due_steps() == [step.id]
+    with pytest.raises(services.CampaignError) as err:
+        services.start_campaign(at_draft, world.host_staff)
+    assert "ya pasó" in err.value.errors["status"]
