@@ -63,6 +63,9 @@ def test_staff_create_a_campaign_preview_it_and_start_it(client, world, activity
     frame = client.get(f"/gestion/difusion/{campaign.id}/correo.html")
     assert frame.status_code == 200 and "sandbox" in frame.headers["Content-Security-Policy"]
     assert "Inscribirme" in frame.get_data(as_text=True)
+    listing = client.get("/gestion/difusion/")
+    assert listing.status_code == 200 and "Campaña de diciembre" in listing.get_data(as_text=True)
+    assert "Correo, SMS, Afiche (QR)" in listing.get_data(as_text=True)
     start = client.post(f"/gestion/difusion/{campaign.id}/accion",
                         data={"csrf_token": csrf_from(html), "action": "start"})
     assert start.status_code == 303
