@@ -77,3 +77,36 @@ def test_a_coordinator_campaigns_on_three_channels_and_the_report_credits_the_re
     assert page.locator("main td.registrations[data-channel=email]").inner_text().strip() == "0"
     db.session.expire_all()
     assert campaign.channel(ChannelKind.SMS).clicks == 1
+    page.set_viewport_size({"width": 320, "height": 640})
+    visit(page, axe, f"/gestion/difusion/{campaign.id}")
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(
+        e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), wide
+
+
+def test_contacts_import_facebook_and_report_pages_are_accessible(page, axe, factory, tmp_path):
+    world = WorkshopWorld(factory)
+    log_in(page, axe, world.host_staff.email, factory.password)
+    visit(page, axe, "/gestion/difusion/contactos")
+    csv = tmp_path / "contactos.csv"
+    csv.write_text("Nombres;Apellidos;RUT;Correo;Comuna;Acepta avisos\n"
+                   f"Ana;Pérez;{make_rut(7001)};ana@example.cl;Ñuñoa;sí\n"
+                   f"Luis;Soto;{make_rut(7002)};luis@example.cl;Ñuñoa;no\n", encoding="utf-8")
+    page.set_input_files("#file", str(csv))
+    page.click("main button:has-text('Revisar el archivo')")
+    page.get_by_text("1 contactos nuevos").wait_for()
+    axe.check(page)
+    page.click("main button:has-text('Importar 1 contactos')")
+    page.get_by_text("Importación lista").wait_for()
+    axe.check(page)
+    visit(page, axe, "/gestion/difusion/facebook")
+    page.fill("#page_id", "abc")
+    page.fill("#token", "con espacios")
+    page.click("main button:has-text('Comprobar y guardar')")
+    page.locator(".error-summary").wait_for()
+    axe.check(page)
+    visit(page, axe, "/gestion/difusion/informe")
+    page.set_viewport_size({"width": 320, "height": 640})
+    visit(page, axe, "/gestion/difusion/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
