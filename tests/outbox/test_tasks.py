@@ -126,3 +126,41 @@ def test_real_consumer_process_delivers_a_kicked_message(app, smtp, database_url
                 consumer.wait(timeout=5)
     assert [r.message["Subject"] for r in smtp.received] == ["Entregado por el worker"]
     assert reload(msg).transport == "smtp"
+
+
+def test_kicks_close_together_share_one_scheduled_delivery(app, monkeypatch):
+    """At the peak one scheduled run serves every kick of the next half second."""
+    scheduled: list[float] = []
+
+    class FakeTask:
+        def schedule(self, delay: float) -> None:
+            scheduled.append(delay)
+
+    clock = [1000.0]
+    monkeypatch.setattr(tasks, "deliver_outbox", FakeTask())
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(tasks, "_next_run", 0.0)
+    monkeypatch.setattr(tasks.huey, "immediate", False)
+    for _ in range(50):
+        tasks.kick_delivery()
+    assert scheduled == [tasks.KICK_COALESCE_SECONDS]
+    clock[0] += tasks.KICK_COALESCE_SECONDS  # the run has started: the next kick needs another
+    tasks.kick_delivery()
+    assert len(scheduled) == 2
+
+
+def test_a_failed_schedule_does_not_swallow_the_next_kick(app, monkeypatch):
+    calls: list[str] = []
+
+    class DownThenUp:
+        def schedule(self, delay: float) -> None:
+            calls.append("try")
+            if len(calls) == 1:
+                raise ConnectionError("redis no responde")
+
+    monkeypatch.setattr(tasks, "deliver_outbox", DownThenUp())
+    monkeypatch.setattr(tasks, "_next_run", 0.0)
+    monkeypatch.setattr(tasks.huey, "immediate", False)
+    tasks.kick_delivery()
+    tasks.kick_delivery()
+    assert calls == ["try", "try"]
