@@ -42,6 +42,7 @@ CORE_BLUEPRINTS = (
     "app.conferencing.views",
     "app.conferencing.staff_views",
     "app.conferencing.webhooks",  # CSRF-exempt: Zoom signs its calls
+    "app.channels.webhooks",  # CSRF-exempt: delivery receipts signed by WhatsApp and the SMS provider
     "app.dissemination.web",  # public widget (frameable) and Atom feeds
     "app.dissemination.public_views",  # tracked short links /c/<code>, one-click unsubscribe /b/<token>
     "app.dissemination.staff_views",

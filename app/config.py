@@ -136,6 +136,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMS_API_KEY": env.get("SMS_API_KEY") or "",
         "SMS_MAX_SEGMENTS": _int("SMS_MAX_SEGMENTS", 3),
         "SMS_RATE_PER_SECOND": _float("SMS_RATE_PER_SECOND", 5.0),
+        # Delivery receipts: the SMS provider calls /webhooks/sms (signed with SMS_WEBHOOK_SECRET,
+        # by default the API key, as Twilio signs with its auth token); Meta calls
+        # /webhooks/whatsapp (verify token for the subscription, app secret for signatures).
+        "SMS_STATUS_CALLBACK": (env.get("SMS_STATUS_CALLBACK") or "").lower() in ("1", "true", "yes"),
+        "SMS_WEBHOOK_SECRET": env.get("SMS_WEBHOOK_SECRET") or None,
+        "WHATSAPP_APP_SECRET": env.get("WHATSAPP_APP_SECRET") or None,
+        "WHATSAPP_WEBHOOK_VERIFY_TOKEN": env.get("WHATSAPP_WEBHOOK_VERIFY_TOKEN") or None,
         "FACEBOOK_GRAPH_BASE": (env.get("FACEBOOK_GRAPH_BASE") or "https://graph.facebook.com").rstrip("/"),
         "FACEBOOK_API_VERSION": env.get("FACEBOOK_API_VERSION") or "v21.0",
         "CHANNELS_CONNECT_TIMEOUT": _float("CHANNELS_CONNECT_TIMEOUT", 5.0),

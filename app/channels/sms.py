@@ -136,6 +136,15 @@ def _problem(response: requests.Response) -> Problem | None:
     return Problem(text, code_text, code_text in TRANSIENT_CODES)
 
 
+def _status_callback(config: Mapping[str, Any]) -> str | None:
+    """``/webhooks/sms`` on the public address, when ``SMS_STATUS_CALLBACK`` asks for receipts."""
+    if not config.get("SMS_STATUS_CALLBACK"):
+        return None
+    from app.urls import external_url
+
+    return external_url("channel_webhooks.sms_status")
+
+
 class SmsTransport:
     """Sends outbox messages of channel ``sms`` through a Twilio-compatible Messages API."""
 
@@ -144,8 +153,9 @@ class SmsTransport:
     def __init__(self, *, api_url: str, sender: str = "", account_sid: str = "", api_key: str = "",
                  max_segments: int = MAX_SEGMENTS, connect_timeout: float = 5.0,
                  read_timeout: float = 20.0, region: str = DEFAULT_REGION,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, status_callback: str | None = None) -> None:
         self.url = check_base_url(api_url, "SMS_API_URL")
+        self.status_callback = status_callback  # where the provider reports delivery (optional)
         self.sender = sender
         self.auth = (account_sid, api_key) if (account_sid or api_key) else None
         self.max_segments = max_segments
@@ -160,7 +170,8 @@ class SmsTransport:
                    api_key=config.get("SMS_API_KEY") or "",
                    max_segments=int(config.get("SMS_MAX_SEGMENTS") or MAX_SEGMENTS),
                    connect_timeout=float(config.get("CHANNELS_CONNECT_TIMEOUT") or 5.0),
-                   read_timeout=float(config.get("CHANNELS_READ_TIMEOUT") or 20.0))
+                   read_timeout=float(config.get("CHANNELS_READ_TIMEOUT") or 20.0),
+                   status_callback=_status_callback(config))
 
     def build(self, msg: OutboxMessage) -> dict[str, str]:
         """The form fields; PermanentError when the message cannot be sent as it is."""
@@ -172,6 +183,8 @@ class SmsTransport:
         if self.sender:
             fields["From"] = self.sender
         fields["Body"] = body
+        if self.status_callback:
+            fields["StatusCallback"] = self.status_callback
         return fields
 
     def send(self, msg: OutboxMessage) -> Sent:

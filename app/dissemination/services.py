@@ -686,6 +686,7 @@ class ChannelReport:
     code: str
     queued: int = 0
     sent: int = 0
+    delivered: int = 0
     failed: int = 0
     pending: int = 0
     clicks: int = 0
@@ -693,17 +694,20 @@ class ChannelReport:
 
 
 def campaign_report(campaign: Campaign) -> list[ChannelReport]:
-    """Per channel: messages queued, sent (accepted by the provider), failed, still to go;
+    """Per channel: messages queued, sent (accepted by the provider), delivered (the provider's
+    receipt, where it sends one), failed, still to go;
     clicks on its tracked link; registrations that arrived through it."""
     rows = {c.channel.value: ChannelReport(c.channel.value, channel_label(c.channel.value), c.code, clicks=c.clicks)
             for c in campaign.channels}
-    for channel, status, n in db.session.execute(
-            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+    delivered = func.count(OutboxMessage.delivered_at)
+    for channel, status, n, n_delivered in db.session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count(), delivered)
             .where(OutboxMessage.campaign_id == campaign.id).group_by(OutboxMessage.channel, OutboxMessage.status)):
         row = rows.get(channel)
         if row is None:
             continue
         row.queued += n
+        row.delivered += n_delivered
         if status == OutboxStatus.SENT:
             row.sent += n
         elif status in (OutboxStatus.FAILED, OutboxStatus.UNKNOWN):

@@ -93,7 +93,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transport: Mapped[str | None] = mapped_column(String(20))  # outbox-viewer, smtp, ...
-    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    provider_message_id: Mapped[str | None] = mapped_column(String(300), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who may read it in the outbox viewer (office staff see their office's messages).
@@ -108,6 +108,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     render_context: Mapped[str | None] = mapped_column(Text, deferred=True)
     # Channel-specific data as JSON, e.g. a WhatsApp template: {"template": {"name", ...}}.
     payload_json: Mapped[str | None] = mapped_column("payload", Text)
+    # What the provider reported later (WhatsApp and SMS status callbacks): "delivered",
+    # "read", or "failed"/"undelivered" (then the message is failed, with the reason).
+    provider_status: Mapped[str | None] = mapped_column(String(20))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The campaign a message belongs to (dissemination): its delivery report counts these.
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
 

@@ -128,3 +128,41 @@ def requeue_message(msg: OutboxMessage, *, actor: Any) -> None:
     record("outbox.requeue", msg, f"tipo={msg.kind} estado_anterior={previous.value}", actor=actor,
            office_id=msg.office_id, region_code=office.comuna.region_code if office is not None else None)
     db.session.commit()
+
+
+DELIVERED_STATES = ("delivered", "read")
+UNDELIVERED_STATES = ("failed", "undelivered")
+_RANK = {"sent": 1, "delivered": 2, "read": 3}
+
+
+def record_receipt(provider_message_id: str, state: str, *, at: Any = None, reason: str = "") -> str:
+    """What a provider reported later about a message it had accepted; one transaction.
+
+    "delivered" / "read" set ``delivered_at`` (never moved back: a late "delivered" after
+    "read" changes nothing); "failed" / "undelivered" turn a sent message into a failed one
+    with the provider's reason, so staff see it and may send it again. Repeated or unknown
+    receipts change nothing. Returns what happened: "updated", "unchanged" or "unknown"."""
+    msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
+                            .limit(1))
+    if msg is None:
+        return "unknown"
+    when = at or utcnow()
+    changed = False
+    if state in DELIVERED_STATES:
+        if _RANK.get(state, 0) > _RANK.get(msg.provider_status or "", 0):
+            msg.provider_status = state
+            changed = True
+        if msg.delivered_at is None or when < msg.delivered_at:
+            msg.delivered_at = when
+            changed = True
+    elif state in UNDELIVERED_STATES and msg.delivered_at is None and msg.status == OutboxStatus.SENT:
+        msg.status = OutboxStatus.FAILED
+        msg.provider_status = state
+        msg.last_error = (f"el proveedor informó que no se entregó: {reason}" if reason
+                          else "el proveedor informó que no se entregó")[:1000]
+        changed = True
+    if changed:
+        db.session.commit()
+        return "updated"
+    db.session.rollback()
+    return "unchanged"

@@ -79,6 +79,12 @@ def test_whatsapp_sms_and_the_page_post_reach_their_apis(world, activity_with_co
     assert "/c/" + campaign.channel(ChannelKind.WHATSAPP).code in param["text"]
     sms_form = sms.only().form()
     assert sms_form["To"] == "+56987654322" and "/c/" + campaign.channel(ChannelKind.SMS).code in sms_form["Body"]
+    # WhatsApp later reports the message delivered: the report counts it.
+    from app.outbox.services import record_receipt
+
+    assert record_receipt("wamid.ABC", "delivered") == "updated"
+    rows = {r.channel: r for r in services.campaign_report(campaign)}
+    assert (rows["whatsapp"].sent, rows["whatsapp"].delivered, rows["sms"].delivered) == (1, 1, 0)
 
 
 def test_a_refused_message_is_failed_with_the_providers_reason_and_can_be_retried(world, activity_with_contacts,
