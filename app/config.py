@@ -78,6 +78,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JOIN_OPENS_MINUTES": _int("JOIN_OPENS_MINUTES", 15),
         "ZOOM_WEBHOOK_SECRET_TOKEN": env.get("ZOOM_WEBHOOK_SECRET_TOKEN") or None,  # unset: /webhooks/zoom answers 503
         "ZOOM_WEBHOOK_MAX_SKEW_SECONDS": _int("ZOOM_WEBHOOK_MAX_SKEW_SECONDS", 300),
+        # Stored Zoom events keep participants' names and emails only this long; then just the
+        # event's kind, meeting and time stay (attendance is already on the registrations).
+        "ZOOM_EVENT_RETENTION_DAYS": _int("ZOOM_EVENT_RETENTION_DAYS", 90),
         # --- video providers with an API (app/conferencing): rooms made by the worker -----------
         # Secrets at rest (app/secrets.py): Fernet keys, comma-separated, newest first; unset:
         # a key derived from SECRET_KEY.

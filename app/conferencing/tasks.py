@@ -17,6 +17,15 @@ def sync_room_task(room_id: int) -> str | None:
     return status.value if status is not None else None
 
 
+@huey.periodic_task(crontab(minute="17", hour="4"))
+def purge_old_zoom_payloads() -> int:
+    """Every night: stored Zoom events past their retention lose their bodies."""
+    from app.conferencing.webhooks import purge_old_payloads
+
+    with task_context():
+        return purge_old_payloads()
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sync_due_rooms() -> int:
     """Every minute: retries with back-off, rooms whose worker died, and any lost kick."""

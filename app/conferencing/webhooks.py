@@ -157,6 +157,28 @@ def zoom() -> Response:
     return jsonify(status=status)
 
 
+# --- retention -------------------------------------------------------------------------------
+
+PURGED = '{"purged": true}'
+
+
+def purge_old_payloads(now: datetime | None = None) -> int:
+    """Empty the stored bodies of events older than ``ZOOM_EVENT_RETENTION_DAYS`` (they hold
+    participants' names and emails); the row stays, so a late repeat is still recognised.
+    One transaction; returns how many were emptied."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    days = int(current_app.config.get("ZOOM_EVENT_RETENTION_DAYS", 90))
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    result = db.session.execute(
+        update(ZoomWebhookEvent).where(ZoomWebhookEvent.received_at < cutoff, ZoomWebhookEvent.payload != PURGED)
+        .values(payload=PURGED).execution_options(synchronize_session=False))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 # --- helpers ---------------------------------------------------------------------------------
 
 

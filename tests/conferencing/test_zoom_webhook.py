@@ -322,3 +322,25 @@ def test_an_office_zoom_app_signs_with_its_own_secret_token(send: Callable[..., 
     assert resp.get_json() == {"plainToken": plain, "encryptedToken": expected}
     assert send({"event": "meeting.ended", "payload": {}}, secret="another-secret-" + "x" * 10).status_code == 401
     assert send({"event": "endpoint.url_validation", "payload": {"plainToken": plain}}).status_code == 200
+
+
+def test_stored_events_lose_their_personal_data_after_the_retention_period(send: Callable[..., Any],
+                                                                          app: Flask) -> None:
+    from datetime import timedelta
+
+    from app.conferencing.webhooks import PURGED, purge_old_payloads
+    from app.timeutil import utcnow
+
+    body = {"event": "meeting.participant_joined", "payload": {"object": {"id": "999", "participant": {
+        "user_name": "Rosa Paz", "email": "rosa@example.cl"}}}}
+    assert send(body, request_id="old-one").status_code == 200
+    assert send(body, request_id="new-one").status_code == 200
+    old = db.session.query(ZoomWebhookEvent).filter_by(event_key="old-one").one()
+    old.received_at = utcnow() - timedelta(days=app.config["ZOOM_EVENT_RETENTION_DAYS"] + 1)
+    db.session.commit()
+    assert purge_old_payloads() == 1
+    assert purge_old_payloads() == 0  # once
+    db.session.expire_all()
+    rows = {e.event_key: e.payload for e in db.session.query(ZoomWebhookEvent)}
+    assert rows["old-one"] == PURGED and "rosa@example.cl" in rows["new-one"]
+    assert send(body, request_id="old-one").get_json() == {"status": "duplicate"}  # still recognised
