@@ -16,9 +16,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.activities.models import Activity, ActivitySession
@@ -137,6 +137,18 @@ class CampaignStep(db.Model):  # type: ignore[name-defined]
     note: Mapped[str | None] = mapped_column(Text)  # why it was skipped
 
     campaign: Mapped[Campaign] = relationship(back_populates="steps")
+
+
+class CampaignClickDay(db.Model):  # type: ignore[name-defined]
+    """Visits of a channel's tracked link per day (UTC), for the report over time."""
+
+    __tablename__ = "campaign_click_days"
+    __table_args__ = (UniqueConstraint("channel_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("campaign_channels.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ContactImport(db.Model):  # type: ignore[name-defined]

@@ -632,9 +632,34 @@ def web_links_version() -> str:
 
 
 def count_click(channel: CampaignChannel) -> None:
+    """One visit of the channel's link: its total and today's count, in one transaction (an
+    upsert, so concurrent visits add up)."""
+    from app.dissemination.models import CampaignClickDay
+
     db.session.execute(update(CampaignChannel).where(CampaignChannel.id == channel.id)
                        .values(clicks=CampaignChannel.clicks + 1).execution_options(synchronize_session=False))
+    table = CampaignClickDay.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table).values(channel_id=channel.id, day=utcnow().date(), clicks=1)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=[table.c.channel_id, table.c.day],
+                                                  set_={"clicks": table.c.clicks + 1}))
     db.session.commit()
+
+
+def clicks_by_channel(office_ids: Sequence[int], since: datetime) -> list[tuple[str, str, int]]:
+    """(month "YYYY-MM", channel, visits of tracked links) for the given offices' campaigns."""
+    from app.dissemination.models import CampaignClickDay
+
+    month = func.substr(func.cast(CampaignClickDay.day, db.String), 1, 7)
+    q = (select(month, CampaignChannel.channel, func.sum(CampaignClickDay.clicks))
+         .join(CampaignChannel, CampaignChannel.id == CampaignClickDay.channel_id)
+         .join(Campaign, Campaign.id == CampaignChannel.campaign_id)
+         .where(CampaignClickDay.day >= since.date(), Campaign.office_id.in_(list(office_ids) or [-1]))
+         .group_by(month, CampaignChannel.channel).order_by(month, CampaignChannel.channel))
+    return [(str(m), str(getattr(c, "value", c)), int(n or 0)) for m, c, n in db.session.execute(q)]
 
 
 def _unsubscribe_mac(person_id: int) -> str:

@@ -507,6 +507,12 @@ def report() -> ResponseReturnValue:
         if via not in channels:
             channels.append(via)
     top = max([sum(v.values()) for v in by_month.values()] + [1])
+    clicks: dict[str, dict[str, int]] = {}
+    click_channels: list[str] = []
+    for month, channel, n in services.clicks_by_channel([o.id for o in chosen], since):
+        clicks.setdefault(month, {})[channel] = n
+        if channel not in click_channels:
+            click_channels.append(channel)
     return render_template("dissemination/report.html", offices=offices, networks=networks, chosen=raw,
-                           chosen_network=raw_net, by_month=by_month,
+                           chosen_network=raw_net, by_month=by_month, clicks=clicks, click_channels=click_channels,
                            channels=channels, top=top, invalid=status == 400, **_helpers()), status

@@ -277,6 +277,8 @@ def test_the_report_page_shows_registrations_by_channel(client, world, activity_
 
     activity, session = activity_with_contacts
     campaign = services.create_campaign(campaign_input(activity, channels=["radio"]), world.host_staff)
+    services.count_click(campaign.channel(ChannelKind.RADIO))
+    services.count_click(campaign.channel(ChannelKind.RADIO))
     registration.register(session.id, person_input(61), campaign_code=campaign.channel(ChannelKind.RADIO).code)
     registration.register(session.id, person_input(62), source=registration.Source.STAFF, office=world.host,
                           staff_user=world.host_staff, via="phone")
@@ -284,6 +286,8 @@ def test_the_report_page_shows_registrations_by_channel(client, world, activity_
     page = client.get("/gestion/difusion/informe")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Radio" in html and "Teléfono" in html
+    visits = html.split('id="visitas"')[1]
+    assert "<td>2</td>" in visits  # two visits of the radio link this month
     assert client.get("/gestion/difusion/informe?oficina=999999").status_code == 400
     assert client.get("/gestion/difusion/informe?red=abc").status_code == 400
     by_network = client.get(f"/gestion/difusion/informe?red={world.network.id}").get_data(as_text=True)
