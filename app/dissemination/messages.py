@@ -19,7 +19,7 @@ from app.activities.models import ActivitySession
 from app.dissemination.announcement import Announcement, announcement_for_session, render_message
 from app.dissemination.models import Campaign, CampaignChannel, CampaignStatus, CampaignStep, ChannelKind, StepKind
 from app.extensions import db
-from app.outbox.rendering import NothingToSend, Rendered, renderer
+from app.outbox.rendering import Hold, NothingToSend, Rendered, renderer
 from app.people.models import Person
 from app.registration.models import Registration, RegistrationStatus
 from app.urls import external_url
@@ -104,6 +104,8 @@ def _load(context: dict[str, Any]) -> tuple[CampaignStep, Campaign, Person]:
     campaign = step.campaign
     if campaign.status == CampaignStatus.CANCELLED:
         raise NothingToSend("la campaña fue cancelada")
+    if campaign.status == CampaignStatus.PAUSED:
+        raise Hold()
     if person.anonymised_at is not None:
         raise NothingToSend("la persona pidió eliminar sus datos")
     if person.opted_out_at is not None or not person.opt_in_future:
@@ -141,6 +143,8 @@ def render_campaign_facebook(context: dict[str, Any]) -> Rendered:
     campaign = db.session.get(Campaign, int(context["campaign"]))
     if campaign is None or campaign.status == CampaignStatus.CANCELLED:
         raise NothingToSend("la campaña fue cancelada")
+    if campaign.status == CampaignStatus.PAUSED:
+        raise Hold()
     channel = campaign.channel(ChannelKind.FACEBOOK)
     if channel is None:
         raise NothingToSend("la campaña ya no usa Facebook")

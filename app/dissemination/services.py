@@ -520,6 +520,9 @@ def queue_step(step_id: int, *, batch: int = BATCH) -> int:
     if selected:
         base = audience_query(campaign)
         while True:
+            db.session.refresh(campaign)
+            if campaign.status != CampaignStatus.ACTIVE:
+                return total  # paused or cancelled meanwhile: the cursor says where to resume
             rows = db.session.execute(base.where(Person.id > step.cursor).limit(batch)).all()
             if not rows:
                 break

@@ -40,7 +40,7 @@ from sqlalchemy import select, update
 from app.channels import rate_limiter
 from app.extensions import db
 from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
-from app.outbox.rendering import NothingToSend, render_now
+from app.outbox.rendering import Hold, NothingToSend, render_now
 from app.timeutil import utcnow
 
 log = logging.getLogger("puente.outbox")
@@ -355,11 +355,16 @@ def deliver_one(message_id: int, transport: Transport | None = None) -> OutboxSt
 def _render(msg: OutboxMessage) -> bool:
     """Write a message queued with a renderer (``app.outbox.rendering``) before it is sent.
 
-    False when it must not be sent: what it was about is gone (cancelled), or rendering
-    failed (failed, with the reason; staff can retry it once the cause is fixed). Nothing has
-    left the platform in either case."""
+    False when it must not be sent now: what it was about is gone (cancelled), it must wait
+    (held: its campaign was paused after it was queued), or rendering failed (failed, with the
+    reason; staff can retry it once the cause is fixed). Nothing has left the platform."""
     try:
         render_now(msg)
+    except Hold:
+        msg.status = OutboxStatus.HELD
+        msg.attempts = max(msg.attempts - 1, 0)
+        msg.claimed_at = None
+        return False
     except NothingToSend as exc:
         msg.status = OutboxStatus.CANCELLED
         msg.last_error = str(exc)[:1000] or "ya no hay nada que enviar"

@@ -34,6 +34,10 @@ class NothingToSend(Exception):  # noqa: N818 - a state, not a failure
     """What the message was about no longer exists; the message is cancelled."""
 
 
+class Hold(Exception):  # noqa: N818 - a state, not a failure
+    """Not now (its campaign was paused): the message goes back on hold, no attempt spent."""
+
+
 Renderer = Callable[[dict[str, Any]], Rendered]
 
 RENDERERS: dict[str, Renderer] = {}

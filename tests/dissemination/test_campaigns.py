@@ -356,3 +356,43 @@ def test_a_send_now_draft_started_hours_later_goes_out_then_but_a_passed_chosen_
     with pytest.raises(services.CampaignError) as err:
         services.start_campaign(at_draft, world.host_staff)
     assert "ya pasó" in err.value.errors["status"]
+
+
+def test_a_message_queued_in_the_instant_before_a_pause_is_held_not_sent(world, activity_with_contacts):
+    activity, _s = activity_with_contacts
+    contact(world.host)
+    campaign = started(world, activity, channels=["email"])
+    queue_all(campaign)
+    [msg] = campaign_messages(campaign)
+    # The pause lands after the message was queued but before delivery picked it up (the
+    # pause's own UPDATE missed it): the renderer holds it, no attempt spent.
+    campaign.status = CampaignStatus.PAUSED
+    db.session.commit()
+    assert delivery.deliver_one(msg.id) == OutboxStatus.HELD
+    db.session.refresh(msg)
+    assert msg.attempts == 0 and msg.sent_at is None
+    services.resume_campaign(campaign, world.host_staff)
+    assert delivery.deliver_one(msg.id) == OutboxStatus.SENT
+
+
+def test_queueing_stops_between_batches_when_the_campaign_is_paused_and_resumes_after(
+        world, activity_with_contacts, monkeypatch):
+    activity, _s = activity_with_contacts
+    people = [contact(world.host) for _ in range(5)]
+    campaign = started(world, activity, channels=["email"])
+    real = services._queue_batch
+
+    def pause_after_first(step, camp, rows, selected):
+        result = real(step, camp, rows, selected)
+        db.session.execute(services.update(Campaign).where(Campaign.id == camp.id)
+                           .values(status=CampaignStatus.PAUSED))
+        return result
+
+    monkeypatch.setattr(services, "_queue_batch", pause_after_first)
+    [step_id] = services.due_steps()
+    assert services.queue_step(step_id, batch=2) == 2
+    monkeypatch.setattr(services, "_queue_batch", real)
+    db.session.refresh(campaign)
+    services.resume_campaign(campaign, world.host_staff)
+    queue_all(campaign, batch=2)
+    assert sorted(m.recipient for m in campaign_messages(campaign)) == sorted(p.email for p in people)
