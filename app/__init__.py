@@ -12,6 +12,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.config import PROJECT_ROOT, load_config
+from app.dbtypes import MAX_ROW_ID
 
 # Domain packages register themselves here; the core never imports them otherwise.
 DOMAIN_BLUEPRINTS = (
@@ -131,10 +132,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 class IdConverter(IntegerConverter):
-    """Werkzeug's ``int`` converter with ``max`` defaulting to 2**31 - 1."""
+    """Werkzeug's ``int`` converter with ``max`` defaulting to ``MAX_ROW_ID``."""
 
     def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - werkzeug's names
-                 max: int | None = 2**31 - 1, signed: bool = False) -> None:  # noqa: A002
+                 max: int | None = MAX_ROW_ID, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

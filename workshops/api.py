@@ -191,14 +191,14 @@ def _may_read(user: User | None, workshop: Workshop) -> bool:
 
 
 def _load(workshop_id: int) -> Workshop:
-    found = db.session.get(Workshop, workshop_id) if workshop_id <= schemas.MAX_ID else None
+    found = db.session.get(Workshop, workshop_id)  # the route caps ids at MAX_ROW_ID
     if found is None:
         not_found(_("No existe el taller %(id)s.", id=workshop_id))
     return found
 
 
 def _load_session(workshop: Workshop, session_id: int) -> ActivitySession:
-    found = db.session.get(ActivitySession, session_id) if session_id <= schemas.MAX_ID else None
+    found = db.session.get(ActivitySession, session_id)
     if found is None or found.activity_id != workshop.activity_id:
         not_found(_("El taller %(id)s no tiene la sesión %(sid)s.", id=workshop.activity_id, sid=session_id))
     return found

@@ -17,8 +17,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.activities.models import ActivityStatus, Modality, SessionStatus
 from app.api.schemas import ApiSchema, PageQuery, page_of
+from app.dbtypes import MAX_ROW_ID
 
-MAX_ID = 2**31 - 1  # larger ids cannot exist; refusing them keeps the database out of it
+MAX_ID = MAX_ROW_ID  # larger ids cannot exist; refusing them keeps the database out of it
 MAX_IDS = 100  # ids per list (networks, offices, facilitators)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

@@ -38,6 +38,7 @@ from app.activities.models import (
 )
 from app.activities.services import ActivityError
 from app.audit.services import record
+from app.dbtypes import MAX_ROW_ID
 from app.extensions import db
 from app.territory.models import Network, Office
 from app.timeutil import utcnow
@@ -47,7 +48,6 @@ SCOPE_FIELDS = {"network": "network_id", "office": "office_id", "facilitator": "
 WINDOW_PAST = timedelta(days=30)
 WINDOW_AHEAD = timedelta(days=365)
 TOKEN_LENGTH = 32
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 FacilitatedQuery = Callable[[int], Select[tuple[int]]]
 _FACILITATED: dict[str, FacilitatedQuery] = {}
@@ -70,7 +70,7 @@ def feed_token(feed: CalendarFeed) -> str:
 
 def feed_from_token(feed_id: int, token: str) -> CalendarFeed | None:
     """The live feed this URL names, or None (wrong token, revoked, owner inactive...)."""
-    feed = db.session.get(CalendarFeed, feed_id) if 0 < feed_id <= MAX_ID else None
+    feed = db.session.get(CalendarFeed, feed_id) if 0 < feed_id <= MAX_ROW_ID else None
     if feed is None or feed.revoked_at is not None:
         return None
     if not hmac.compare_digest(feed_token(feed).encode(), (token or "").encode()):
@@ -93,7 +93,7 @@ def feed_owner(feed: CalendarFeed) -> User | None:
 
 def scope_target(scope: str, scope_id: int) -> Network | Office | User | None:
     model: Any = {"network": Network, "office": Office, "facilitator": User}.get(scope)
-    if model is None or not 0 < scope_id <= MAX_ID:
+    if model is None or not 0 < scope_id <= MAX_ROW_ID:
         return None
     target = db.session.get(model, scope_id)
     if isinstance(target, User) and target.role != Role.OFFICE_STAFF:

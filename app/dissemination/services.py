@@ -25,6 +25,7 @@ from app.accounts.models import User
 from app.accounts.policy import can, coordinated_network_ids
 from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
 from app.audit.services import record
+from app.dbtypes import MAX_ROW_ID
 from app.dissemination.models import (
     PERSON_CHANNELS,
     Campaign,
@@ -678,7 +679,7 @@ def unsubscribe_token(person_id: int) -> str:
 
 def person_from_unsubscribe_token(token: str) -> Person | None:
     head, _sep, mac = (token or "").partition("-")
-    if not head.isdigit() or len(head) > 10 or int(head) > 2**31 - 1:
+    if not head.isdigit() or len(head) > 10 or int(head) > MAX_ROW_ID:
         return None
     if not hmac.compare_digest(mac.encode(), _unsubscribe_mac(int(head)).encode()):
         return None

@@ -46,7 +46,7 @@ IMPORT_MAX_AGE = 3600
 
 
 def _campaign_or_404(campaign_id: int, action: str = "campaign.view") -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id < 2**31 else None
+    campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
     require(action, campaign)

@@ -61,6 +61,7 @@ from app.activities.models import (
     activity_networks,
 )
 from app.calendar import callbacks_for
+from app.dbtypes import MAX_ROW_ID
 from app.dissemination.announcement import Announcement, announcement_for_session, day_text, place_label, time_text
 from app.extensions import db
 from app.i18n import zone_name
@@ -77,7 +78,6 @@ FEED_LIMIT = 50
 WIDGET_LIMIT = 5
 WIDGET_MAX = 20
 CHANGE_WINDOW = timedelta(days=90)
-MAX_ID = 2**31 - 1
 MAX_REF = 180
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 CACHE_CONTROL = "public, max-age=300"
@@ -148,7 +148,7 @@ def _by_ref(model: Any, ref: str) -> Any:
     if not ref or len(ref) > MAX_REF:
         return None
     if ref.isdigit():
-        return db.session.get(model, int(ref)) if 0 < int(ref) <= MAX_ID else None
+        return db.session.get(model, int(ref)) if 0 < int(ref) <= MAX_ROW_ID else None
     return db.session.scalar(select(model).where(model.slug == ref))
 
 

@@ -157,7 +157,7 @@ def _staff_item(reg: Registration, positions: dict[int, int], identified: bool) 
 
 
 def _load_session(session_id: int) -> ActivitySession:
-    session = db.session.get(ActivitySession, session_id) if session_id <= schemas.MAX_ID else None
+    session = db.session.get(ActivitySession, session_id)  # the route caps ids at MAX_ROW_ID
     if session is None:
         not_found(_("No existe la sesión %(id)s.", id=session_id))
     return session
@@ -319,7 +319,7 @@ def attendance(registration_id: int, json_data: dict[str, Any]) -> Any:
     gestionar la inscripción (las mismas cuentas que la ven en la lista).
     """
     user = current_api_user()
-    reg = db.session.get(Registration, registration_id) if registration_id <= schemas.MAX_ID else None
+    reg = db.session.get(Registration, registration_id)
     if reg is None:
         not_found(_("No existe la inscripción %(id)s.", id=registration_id))
     if not can(user, "registration.manage", reg):

@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 
 from app.activities.models import ActivityKind, Modality, SessionStatus
 from app.api.schemas import ApiSchema, OfficeRef, PageQuery, page_of
+from app.dbtypes import MAX_ROW_ID
 from app.people.models import Channel, Connectivity, DocumentType
 from app.registration.models import Attendance, RegistrationStatus, Source
 
-MAX_ID = 2**31 - 1  # larger ids cannot exist; refusing them keeps the database out of it
+MAX_ID = MAX_ROW_ID  # larger ids cannot exist; refusing them keeps the database out of it
 
 
 def _id(description: str, *, strict: bool = True, **kw: object) -> Integer:

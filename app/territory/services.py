@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.accounts.policy import can, current_year
 from app.audit.services import record
+from app.dbtypes import MAX_ROW_ID
 from app.extensions import db
 from app.territory.models import (
     Comuna,
@@ -166,7 +167,7 @@ def _parse_id(value: Any, message: str, field: str) -> int:
         number = int(str(value).strip())
     except (TypeError, ValueError) as exc:
         raise TerritoryError(message, field=field) from exc
-    if number <= 0 or number > 2**31 - 1:
+    if number <= 0 or number > MAX_ROW_ID:
         raise TerritoryError(message, field=field)
     return number
 
