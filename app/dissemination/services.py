@@ -25,7 +25,7 @@ from app.accounts.models import User
 from app.accounts.policy import can, coordinated_network_ids
 from app.activities.models import Activity, ActivitySession, ActivityStatus, SessionStatus
 from app.audit.services import record
-from app.dbtypes import MAX_ROW_ID
+from app.dbtypes import MAX_ROW_ID, insert_on_conflict
 from app.dissemination.models import (
     PERSON_CHANNELS,
     Campaign,
@@ -643,11 +643,7 @@ def count_click(channel: CampaignChannel) -> None:
     db.session.execute(update(CampaignChannel).where(CampaignChannel.id == channel.id)
                        .values(clicks=CampaignChannel.clicks + 1).execution_options(synchronize_session=False))
     table = CampaignClickDay.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table).values(channel_id=channel.id, day=utcnow().date(), clicks=1)
+    stmt = insert_on_conflict(table).values(channel_id=channel.id, day=utcnow().date(), clicks=1)
     db.session.execute(stmt.on_conflict_do_update(index_elements=[table.c.channel_id, table.c.day],
                                                   set_={"clicks": table.c.clicks + 1}))
     db.session.commit()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.dbtypes import insert_on_conflict
 from app.extensions import db
 from app.outbox.models import Attachment, OutboxMessage, OutboxStatus, encode_attachments
 from app.timeutil import utcnow
@@ -84,14 +85,7 @@ def enqueue(*, dedupe_key: str, channel: str, to: str, kind: str, to_name: str |
 
 
 def _insert() -> Any:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only the two supported databases are tested
-        raise RuntimeError(f"base de datos no soportada: {dialect}")
-    return dialect_insert(OutboxMessage.__table__)
+    return insert_on_conflict(OutboxMessage.__table__)
 
 
 def insert_many(rows: Sequence[dict[str, Any]]) -> int:
