@@ -226,7 +226,9 @@ def register(json_data: dict[str, Any]) -> Any:
         kick_delivery()
     body = {
         "id": reg.id, "status": reg.status, "waitlist_position": services.waitlist_position(reg),
-        "personal_token": services.personal_token(reg) if result.created else None,
+        # Only to a newcomer: a recognised person's link goes to the contact already on file
+        # (whoever sent this may only know their email or RUT).
+        "personal_token": services.personal_token(reg) if result.created and not result.recognised else None,
         "session": _session(reg.session),
     }
     return body, 201 if result.created else 200, NO_STORE

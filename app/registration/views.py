@@ -104,6 +104,12 @@ def register(session_id: int) -> ResponseReturnValue:
                     reg = result.registration
                     return render_template("registration/already.html", session=reg.session,
                                            contact=masked_contact(reg.person), status=reg.status.value)
+                if result.recognised:
+                    # Recognised by document, email or phone: whoever typed them may not be the
+                    # person, so the personal link goes only to the contact we already had.
+                    reg = result.registration
+                    return render_template("registration/sent.html", session=reg.session,
+                                           contact=masked_contact(reg.person), status=reg.status.value)
                 return redirect(url_for("registration.done", token=services.personal_token(result.registration),
                                         nuevo=1))
         elif _csrf_failed(form):

@@ -275,10 +275,15 @@ def test_cancelling_twice_changes_nothing_more(client, registered, published_ses
 
 
 def test_a_token_replaced_by_registering_again_is_410(client, registered, published_session):
+    """Registering again replaces the link; the API hands a recognised person no token."""
     session = published_session()
     old = registered(session)["personal_token"]
     client.post(f"{URL}/me/cancel", headers=me(old))
-    new = registered(session)["personal_token"]  # came back after cancelling: 201, a new token
+    again = registered(session)  # came back after cancelling: 201, a new link...
+    assert again["personal_token"] is None  # ...sent to the contact on file, never in the answer
+    from app.registration import services as registration_services
+
+    new = registration_services.personal_token(db.session.get(Registration, again["id"]))
     assert new != old
     problem = assert_problem(client.get(f"{URL}/me", headers=me(old)), 410)
     assert "ya no es válido" in problem["detail"]
@@ -437,3 +442,10 @@ def test_the_openapi_document_describes_the_registration_endpoints(client):
     assert f"{URL}/me/cancel" in paths and f"{URL}/{{registration_id}}/attendance" in paths
     assert paths[URL]["get"]["summary"] == "Inscripciones de una sesión"
     assert "identified" in spec["components"]["schemas"]["StaffRegistration"]["properties"]
+
+
+def test_someone_who_only_knows_a_persons_email_gets_no_personal_token(client, registered, published_session):
+    first, other = published_session(), published_session()
+    registered(first, 1)  # Camila, with camila1@example.cl
+    stranger = client.post(URL, json=registration_body(other.id, 2, email="camila1@example.cl"))
+    assert stranger.status_code == 201 and stranger.get_json()["personal_token"] is None

@@ -187,3 +187,14 @@ def test_a_flood_from_one_address_gets_429_with_retry_after(app, client, publish
     assert int(answers[3].headers["Retry-After"]) > 0
     assert "Demasiados intentos" in answers[3].get_data(as_text=True)
     assert count(Registration) == 3
+
+
+def test_a_stranger_typing_someone_elses_email_does_not_get_their_personal_link(client, published_session):
+    first, other = published_session(), published_session()
+    assert post(client, first).status_code == 302  # Camila, with her own RUT and camila1@example.cl
+    # Someone else types her email, their own RUT, and another session.
+    resp = post(client, other, document_number=make_rut(77), first_names="Intruso")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Location" not in resp.headers
+    assert "le enviamos su enlace personal" in page and "camila1@example.cl" not in page
+    assert "/listo" not in page and "/datos" not in page and "/cancelar" not in page
