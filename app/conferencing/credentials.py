@@ -137,20 +137,21 @@ def office_zoom(office_id: int | None) -> ZoomCredentials | None:
                            source="office")
 
 
-def zoom_webhook_secrets() -> list[str]:
-    """Every Secret Token a Zoom event may be signed with: the platform's
-    (``ZOOM_WEBHOOK_SECRET_TOKEN``) first, then each office's own Zoom app's."""
+def zoom_webhook_secrets() -> list[tuple[str, int | None]]:
+    """Every Secret Token a Zoom event may be signed with, and whose it is: the platform's
+    (``ZOOM_WEBHOOK_SECRET_TOKEN``, office None) first, then each office's own Zoom app's."""
     from flask import current_app
 
-    out: list[str] = []
+    out: list[tuple[str, int | None]] = []
     platform = current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN")
     if platform:
-        out.append(str(platform))
-    for token in db.session.scalars(select(OfficeConferenceSettings.zoom_credentials).where(
-            OfficeConferenceSettings.zoom_credentials.is_not(None))):
+        out.append((str(platform), None))
+    for office_id, token in db.session.execute(
+            select(OfficeConferenceSettings.office_id, OfficeConferenceSettings.zoom_credentials)
+            .where(OfficeConferenceSettings.zoom_credentials.is_not(None))):
         secret = (_decrypted(token) or {}).get("webhook_secret")
-        if secret and secret not in out:
-            out.append(str(secret))
+        if secret:
+            out.append((str(secret), office_id))
     return out
 
 

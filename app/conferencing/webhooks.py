@@ -45,7 +45,7 @@ SECRET_KEYS = frozenset({"download_token", "password", "recording_play_passcode"
 # --- verification ----------------------------------------------------------------------------
 
 
-def _secrets() -> list[str]:
+def _secrets() -> list[tuple[str, int | None]]:
     """The platform's Secret Token and each office's own (``credentials.zoom_webhook_secrets``)."""
     from app.conferencing.credentials import zoom_webhook_secrets
 
@@ -69,19 +69,24 @@ def _fresh(timestamp: str) -> bool:
     return abs(time.time() - value) <= skew
 
 
-def _verified(secrets_: list[str], body: bytes) -> str | None:
-    """The secret whose signature matches (fresh timestamp), or None. Every candidate is
-    compared in constant time; which one matched is never told to the caller."""
+def _signed_and_fresh() -> tuple[str, str] | None:
+    """(timestamp, signature) when both headers are there, readable and fresh; checked before
+    any stored secret is decrypted."""
     timestamp = request.headers.get("x-zm-request-timestamp", "")
     signature = request.headers.get("x-zm-signature", "")
     if not timestamp or not signature or not timestamp.isascii() or not signature.isascii():
         return None
-    if not _fresh(timestamp):
-        return None
+    return (timestamp, signature) if _fresh(timestamp) else None
+
+
+def _verified(candidates: list[tuple[str, int | None]], timestamp: str, signature: str,
+              body: bytes) -> tuple[str, int | None] | None:
+    """The (secret, office) whose signature matches, or None. Every candidate is compared in
+    constant time; which one matched is never told to the caller."""
     found = None
-    for secret in secrets_:
+    for secret, office_id in candidates:
         if hmac.compare_digest(signature_for(secret, timestamp, body).encode(), signature.encode()):
-            found = found or secret
+            found = found or (secret, office_id)
     return found
 
 
@@ -98,17 +103,19 @@ def _read_body() -> bytes | None:
 
 @bp.post("/webhooks/zoom")
 def zoom() -> Response:
-    candidates = _secrets()
-    if not candidates:
-        return problem(503, _("La integración con Zoom no está configurada (ZOOM_WEBHOOK_SECRET_TOKEN)."),
-                       title=_("No configurado"))
     body = _read_body()
     if body is None:
         return problem(413, _("El evento supera el tamaño permitido."))
-    secret = _verified(candidates, body)
-    if secret is None:
+    headers = _signed_and_fresh()
+    candidates = _secrets() if headers is not None else []
+    if headers is not None and not candidates:
+        return problem(503, _("La integración con Zoom no está configurada (ZOOM_WEBHOOK_SECRET_TOKEN)."),
+                       title=_("No configurado"))
+    match = _verified(candidates, *headers, body) if headers is not None else None
+    if match is None:
         log.warning("zoom webhook refused: bad or stale signature")
         return problem(401, _("Firma de Zoom ausente, no válida o vencida."), title=_("Firma no válida"))
+    secret, signer_office_id = match
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -140,6 +147,11 @@ def zoom() -> Response:
     session = _session_for(meeting_id, obj) if meeting_id else None
     if session is None:
         log.info("zoom webhook %s for unknown meeting %s: stored, ignored", event, meeting_id)
+        db.session.commit()
+        return jsonify(status="ignored")
+    if signer_office_id is not None and signer_office_id != session.activity.host_office_id:
+        # An office's own Zoom app speaks only for its own meetings.
+        log.warning("zoom webhook %s for meeting %s signed by another office's secret: ignored", event, meeting_id)
         db.session.commit()
         return jsonify(status="ignored")
 

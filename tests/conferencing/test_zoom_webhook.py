@@ -344,3 +344,27 @@ def test_stored_events_lose_their_personal_data_after_the_retention_period(send:
     rows = {e.event_key: e.payload for e in db.session.query(ZoomWebhookEvent)}
     assert rows["old-one"] == PURGED and "rosa@example.cl" in rows["new-one"]
     assert send(body, request_id="old-one").get_json() == {"status": "duplicate"}  # still recognised
+
+
+def test_an_offices_secret_speaks_only_for_its_own_meetings(send: Callable[..., Any], published_session: Any,
+                                                            world: Any, factory: Any) -> None:
+    from app.conferencing import credentials
+
+    session = published_session()  # hosted by world.host
+    room(session)
+    reg = register(session, 1)
+    stranger_office = world.other
+    credentials.save_zoom(stranger_office, credentials.ZoomInput(
+        account_id="acc", client_id="cli", client_secret="sec-12345", webhook_secret="other-office-" + "x" * 16),
+        actor=world.other_staff)
+    forged = send(joined("camila1@example.cl"), secret="other-office-" + "x" * 16, request_id="from-other")
+    assert forged.status_code == 200 and forged.get_json() == {"status": "ignored"}
+    db.session.expire_all()
+    assert reg.joined_at is None
+    credentials.save_zoom(world.host, credentials.ZoomInput(
+        account_id="acc", client_id="cli", client_secret="sec-12345", webhook_secret="host-office-" + "h" * 16),
+        actor=world.host_staff)
+    own = send(joined("camila1@example.cl"), secret="host-office-" + "h" * 16, request_id="from-host")
+    assert own.get_json() == {"status": "handled"}
+    db.session.expire_all()
+    assert reg.joined_at is not None
