@@ -137,3 +137,20 @@ def test_an_id_larger_than_any_row_is_a_404_not_a_database_error(client):
     for path in ("/gestion/sesiones/99999999999/conexion", "/gestion/difusion/99999999999",
                  "/inscripcion/sesion/99999999999", "/gestion/oficinas/99999999999/videoconferencia"):
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("path", [
+    "/widget/oficina/%C2%B2", "/feeds/red/%C2%B2.atom", "/widget/region/13?limite=%C2%B2",
+    "/b/%C2%B2-AAAAAAAAAAAA", "/talleres?page=%C2%B2", "/talleres?region=%C2%B2",
+])
+def test_superscript_digits_in_ids_and_numbers_are_refused_not_a_crash(client, path):
+    """"²".isdigit() is true but int("²") fails: numbers are read with isdecimal()."""
+    assert client.get(path).status_code < 500
+
+
+def test_superscript_digits_on_staff_pages_are_refused_not_a_crash(client, logged_in):
+    logged_in()
+    for path in ("/gestion/difusion/?page=%C2%B2", "/gestion/difusion/nueva?actividad=%C2%B2",
+                 "/gestion/talleres/?page=%C2%B2", "/gestion/mensajes/?page=%C2%B2",
+                 "/gestion/auditoria/?page=%C2%B2"):
+        assert client.get(path).status_code < 500, path

@@ -114,7 +114,7 @@ def read_ids(values: list[str] | None) -> list[int] | None:
     """Checked ids as integers; ``None`` when one is not a number (a tampered form)."""
     out = []
     for v in values or []:
-        if not str(v).strip().isdigit():
+        if not str(v).strip().isdecimal():
             return None
         out.append(int(v))
     return out

@@ -289,14 +289,14 @@ def feeds_page() -> ResponseReturnValue:
     if scope in feeds.SCOPES:
         data["scope"] = scope
         field = feeds.SCOPE_FIELDS[scope]
-        if request.args.get(field, "").isdigit():
+        if request.args.get(field, "").isdecimal():
             data[field] = request.args[field]
     return _render(_me(), FeedForm(formdata=None, data=data))
 
 
 def _parse_id(raw: object) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return int(text) if text.isdecimal() and len(text) <= 9 else None
 
 
 @bp.post("/gestion/calendario/suscripciones")

@@ -172,14 +172,14 @@ def parse_filters(args: Mapping[str, str], choices: Choices) -> ParsedFilters:
         return (args.get(name) or "").strip()
 
     if raw := arg("region"):
-        code = raw.zfill(2) if raw.isdigit() and len(raw) <= 2 else raw
+        code = raw.zfill(2) if raw.isdecimal() and len(raw) <= 2 else raw
         if any(code == c for c, _n in choices.territory.regions):
             values["region"] = params["region"] = code
         else:
             notes.append(_("No encontramos la región «%(v)s»; se muestran todas las regiones.", v=_shown(raw)))
 
     if raw := arg("comuna"):
-        known = choices.territory.comunas.get(raw) if len(raw) == 5 and raw.isdigit() else None
+        known = choices.territory.comunas.get(raw) if len(raw) == 5 and raw.isdecimal() else None
         if known is None:
             notes.append(_("No encontramos la comuna «%(v)s»; se muestran todas las comunas.", v=_shown(raw)))
         elif "region" in values and known[1] != values["region"]:
@@ -192,7 +192,7 @@ def parse_filters(args: Mapping[str, str], choices: Choices) -> ParsedFilters:
             params.setdefault("region", known[1])
 
     if raw := arg("network"):
-        net = next((n for n in choices.networks if (raw.isdigit() and n.id == int(raw)) or n.slug == raw), None)
+        net = next((n for n in choices.networks if (raw.isdecimal() and n.id == int(raw)) or n.slug == raw), None)
         if net is None:
             notes.append(_("No encontramos la red «%(v)s»; se muestran todas las redes.", v=_shown(raw)))
         else:
@@ -239,7 +239,7 @@ def parse_filters(args: Mapping[str, str], choices: Choices) -> ParsedFilters:
 
     page = 1
     if raw := arg("page"):
-        if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE:
+        if raw.isdecimal() and 1 <= int(raw) <= MAX_PAGE:
             page = int(raw)
         else:
             notes.append(_("No entendimos la página «%(v)s»; se muestra la primera.", v=_shown(raw)))

@@ -235,7 +235,7 @@ def _conflict_context(err: services.ConflictsFound | None, form: Any) -> dict[st
 
 def _page_number() -> int:
     raw = request.args.get("page", "1").strip()
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE else 1
+    return int(raw) if raw.isdecimal() and 1 <= int(raw) <= MAX_PAGE else 1
 
 
 @bp.get("/")

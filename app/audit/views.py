@@ -71,7 +71,7 @@ def _object_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
     """Names of the networks and offices on this page, in two queries."""
     ids: dict[str, set[int]] = {"Network": set(), "Office": set()}
     for e in events:
-        if e.object_type in ids and e.object_id and e.object_id.isdigit():
+        if e.object_type in ids and e.object_id and e.object_id.isdecimal():
             ids[e.object_type].add(int(e.object_id))
     names: dict[tuple[str, str], str] = {}
     for type_name, model in (("Network", Network), ("Office", Office)):

@@ -301,7 +301,7 @@ def sdk_signature(creds: ZoomCredentials, meeting_number: str, *, not_after: dat
     if not_after is not None:
         exp = max(int(now) + 30, min(exp, int(not_after.timestamp())))
     iat = exp - MIN_SDK_TOKEN_SPAN
-    number: int | str = int(meeting_number) if meeting_number.isdigit() else meeting_number
+    number: int | str = int(meeting_number) if meeting_number.isdecimal() else meeting_number
     payload = {"appKey": creds.sdk_key, "sdkKey": creds.sdk_key, "mn": number, "role": 0,
                "iat": iat, "exp": exp, "tokenExp": exp}
     token = jwt.encode(payload, str(creds.sdk_secret), algorithm="HS256", headers={"typ": "JWT"})

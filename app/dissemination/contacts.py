@@ -141,7 +141,7 @@ def _consented(value: str) -> bool:
     v = _key(value)
     if v in YES:
         return True
-    return any(ch.isdigit() for ch in v) and ("-" in v or "/" in v)  # a date: when consent was recorded
+    return any(ch.isdecimal() for ch in v) and ("-" in v or "/" in v)  # a date: when consent was recorded
 
 
 def _channel(value: str, email: str, phone: str) -> str:
@@ -162,7 +162,7 @@ def _input(row: list[str], mapping: dict[str, int | None]) -> tuple[dict[str, st
     values = {name: cell(name) for name in FIELDS}
     document = values["document"]
     folded = document.replace(".", "").replace(" ", "")
-    is_rut = len(folded) >= 3 and folded[:-1].replace("-", "").isdigit()
+    is_rut = len(folded) >= 3 and folded[:-1].replace("-", "").isdecimal()
     inp = PersonInput(
         first_names=values["first_names"], last_names=values["last_names"] or "-",
         document_type=(DocumentType.RUT if is_rut else DocumentType.FOREIGN_ID).value, document_number=document,

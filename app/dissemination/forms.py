@@ -78,7 +78,7 @@ class CampaignForm(FlaskForm):
     def to_input(self, activity_id: int) -> CampaignInput:
         def as_int(value: Any) -> int | None:
             text = str(value or "").strip()
-            return int(text) if text.isdigit() and len(text) < 12 else None
+            return int(text) if text.isdecimal() and len(text) < 12 else None
 
         return CampaignInput(
             name=self.name.data or "", activity_id=activity_id, session_id=as_int(self.session_id.data),

@@ -675,7 +675,7 @@ def unsubscribe_token(person_id: int) -> str:
 
 def person_from_unsubscribe_token(token: str) -> Person | None:
     head, _sep, mac = (token or "").partition("-")
-    if not head.isdigit() or len(head) > 10 or int(head) > MAX_ROW_ID:
+    if not head.isdecimal() or len(head) > 10 or int(head) > MAX_ROW_ID:
         return None
     if not hmac.compare_digest(mac.encode(), _unsubscribe_mac(int(head)).encode()):
         return None

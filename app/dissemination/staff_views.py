@@ -74,7 +74,7 @@ def index() -> ResponseReturnValue:
     require("campaign.view")
     me = current_account()
     raw = request.args.get("page", "1").strip()
-    page = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE else 1
+    page = int(raw) if raw.isdecimal() and 1 <= int(raw) <= MAX_PAGE else 1
     pagination = db.paginate(visible_campaigns(me), page=page, per_page=PER_PAGE, max_per_page=PER_PAGE,
                              error_out=False)
     return render_template("dissemination/index.html", campaigns=list(pagination.items), pagination=pagination,
@@ -134,7 +134,7 @@ def _apply_errors(form: CampaignForm, err: services.CampaignError) -> list[str]:
 def new() -> ResponseReturnValue:
     require("campaign.create")
     raw = request.args.get("actividad", "").strip()
-    activity = db.session.get(Activity, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    activity = db.session.get(Activity, int(raw)) if raw.isdecimal() and len(raw) < 10 else None
     if activity is None:
         if raw:
             flash(_("Esa actividad no existe."), "error")
@@ -326,7 +326,7 @@ def _mapping(form: ContactConfirmForm, width: int) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for name in contacts.FIELDS:
         raw = str(getattr(form, f"col_{name}").data or "")
-        out[name] = int(raw) if raw.isdigit() and int(raw) < width else None
+        out[name] = int(raw) if raw.isdecimal() and int(raw) < width else None
     return out
 
 
@@ -447,7 +447,7 @@ def facebook() -> ResponseReturnValue:
         return redirect(url_for("dissemination.facebook"), 303)
     page_id = (form.page_id.data or "").strip()
     token = (form.token.data or "").strip()
-    if not page_id.isdigit() or len(page_id) > 30:
+    if not page_id.isdecimal() or len(page_id) > 30:
         form.page_id.errors = [_("El identificador de la página son solo números (lo ve en «Información» "
                                  "de la página).")]
     if not token or len(token) > 1000 or any(c.isspace() for c in token):

@@ -147,14 +147,14 @@ def region_title(name: str) -> str:
 def _by_ref(model: Any, ref: str) -> Any:
     if not ref or len(ref) > MAX_REF:
         return None
-    if ref.isdigit():
+    if ref.isdecimal():
         return db.session.get(model, int(ref)) if 0 < int(ref) <= MAX_ROW_ID else None
     return db.session.scalar(select(model).where(model.slug == ref))
 
 
 def _region(code: str) -> Region | None:
     code = code.strip()
-    if code.isdigit() and len(code) <= 2:
+    if code.isdecimal() and len(code) <= 2:
         return db.session.get(Region, code.zfill(2))
     if code.upper().startswith("CL-") and len(code) <= 6:
         return db.session.scalar(select(Region).where(Region.iso_code == code.upper()))
@@ -333,7 +333,7 @@ def _listing_url(scope: Scope) -> str:
 
 def _widget_limit() -> int:
     raw = (request.args.get("limite") or "").strip()
-    if raw.isdigit() and 1 <= int(raw) <= WIDGET_MAX:
+    if raw.isdecimal() and 1 <= int(raw) <= WIDGET_MAX:
         return int(raw)
     return WIDGET_LIMIT
 

@@ -109,7 +109,7 @@ class FilterForm(FlaskForm):
 
 def _page_number() -> tuple[int, str | None]:
     raw = request.args.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE:
         return 1, _("El número de página no es válido; le mostramos la primera página.")
     return int(raw), None
 

@@ -353,7 +353,7 @@ def move(reg_id: int) -> ResponseReturnValue:
         if form.validate_on_submit():
             allowed = {t.session.id: t.session for t in targets}
             raw = form.session_id.data or ""
-            target_id = int(raw) if raw.isdigit() else None
+            target_id = int(raw) if raw.isdecimal() else None
             if target_id not in allowed:
                 form.session_id.errors = [_("Elija una de las sesiones de la lista.")]  # type: ignore[misc]
             else:
@@ -391,7 +391,7 @@ def person_edit(person_id: int) -> ResponseReturnValue:
         abort(410, _("Los datos de esta persona fueron eliminados a su pedido."))
     _require("person.edit", person)
     back = request.args.get("inscripcion", "")
-    back_reg = db.session.get(Registration, int(back)) if back.isdigit() else None
+    back_reg = db.session.get(Registration, int(back)) if back.isdecimal() else None
     if back_reg is not None and (back_reg.person_id != person.id or not can(_me(), "registration.view", back_reg)):
         back_reg = None
     form = PersonEditForm.for_person(person) if request.method == "GET" else PersonEditForm()
@@ -500,7 +500,7 @@ def _confirm_import(session: ActivitySession) -> ResponseReturnValue:
     except (BadSignature, KeyError, TypeError, ValueError):
         return _render_import(session, errors=[_("La vista previa venció o no es válida. Suba el archivo otra vez.")],
                               status=400)
-    chosen = {int(x) for x in (confirm.reg.data or []) if str(x).isdigit()} & planned
+    chosen = {int(x) for x in (confirm.reg.data or []) if str(x).isdecimal()} & planned
     summary = (f"archivo {plan.get('f', '?')}: {plan.get('e', 0)} por correo, {plan.get('n', 0)} por nombre, "
                f"{plan.get('x', 0)} sin coincidencia")
     try:
