@@ -1,9 +1,10 @@
 """What each channel says: the worker's renderers and the staff preview, from the same code.
 
-A campaign message is queued with only ``{"person": id, "step": id}`` (``campaign_message``)
+A campaign message is queued with only ``{"channel", "person", "step"}`` (``campaign_message``)
 and written by the worker just before it is sent, so what goes out and what the preview
 shows are the same text. It is not sent (``NothingToSend``) when the person opted out or was
-erased since, the campaign was cancelled, or (``exclude_registered``) they registered meanwhile.
+erased since, the campaign was cancelled, or (``exclude_registered``) they registered meanwhile;
+it waits on hold (``Hold``) while its campaign is paused.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ def unsubscribe_url(person_id: int) -> str:
     from app.dissemination.services import unsubscribe_token
 
     return external_url("dissemination_public.unsubscribe", token=unsubscribe_token(person_id))
+
+
+def sample_unsubscribe_url() -> str:
+    """A stand-in unsubscribe link as long as the longest real one (the largest id), so a text
+    that fits here fits for every recipient."""
+    from app.dbtypes import MAX_ROW_ID
+
+    return external_url("dissemination_public.unsubscribe", token=f"{MAX_ROW_ID}-" + "X" * 12)
 
 
 def sample_announcement(session: ActivitySession) -> Announcement:
@@ -177,7 +186,7 @@ def previews(campaign: Campaign) -> list[ChannelPreview]:
     from app.dissemination.services import channel_label
 
     out: list[ChannelPreview] = []
-    sample_unsubscribe = external_url("dissemination_public.unsubscribe", token="0-XXXXXXXXXXXX")  # noqa: S106
+    sample_unsubscribe = sample_unsubscribe_url()
     for channel in campaign.channels:
         kind = channel.channel
         try:

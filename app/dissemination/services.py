@@ -46,6 +46,7 @@ from app.territory.models import network_offices
 from app.timeutil import utcnow
 
 BATCH = 1000
+LEASE = timedelta(minutes=2)  # a half-queued step with no batch for this long is taken over
 MAX_SHORT = 1000  # characters of the short message (an SMS is further limited by its segments)
 MAX_LONG = 5000
 MAX_NAME = 160
@@ -136,7 +137,7 @@ def _local(value: datetime | None, tz: str) -> datetime | None:
     return value.astimezone(ZoneInfo("UTC"))
 
 
-def clean_campaign(inp: CampaignInput, user: User, *, campaign: Campaign | None = None) -> dict[str, Any]:
+def clean_campaign(inp: CampaignInput, user: User) -> dict[str, Any]:
     """Check everything and say everything wrong at once (``CampaignError``); nothing is written."""
     from app.channels.sms import check_length
     from app.dissemination.announcement import MessageTemplateError
@@ -219,9 +220,9 @@ def clean_campaign(inp: CampaignInput, user: User, *, campaign: Campaign | None 
                 except MessageTemplateError as exc:
                     errors[key] = exc.message
         if short and "message_short" not in errors and ChannelKind.SMS in out["channels"]:
-            from app.dissemination.messages import sms_text
+            from app.dissemination.messages import sample_unsubscribe_url, sms_text
 
-            problem = check_length(sms_text(short, sample, unsubscribe_url="https://x.cl/b/0000000-AAAAAAAAAA"))
+            problem = check_length(sms_text(short, sample, unsubscribe_url=sample_unsubscribe_url()))
             if problem:
                 errors["message_short"] = problem
     out["message_short"], out["message_long"] = short, long
@@ -332,12 +333,28 @@ def create_campaign(inp: CampaignInput, user: User) -> Campaign:
 def update_campaign(campaign: Campaign, inp: CampaignInput, user: User) -> Campaign:
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignError({"name": _("Solo se puede editar una campaña en borrador.")}, status=409)
-    cleaned = clean_campaign(inp, user, campaign=campaign)
+    cleaned = clean_campaign(inp, user)
     _apply(campaign, cleaned)
     campaign.updated_at = utcnow()  # also when only its steps changed: "now" is judged by it
     record("campaign.update", campaign, "borrador editado", actor=user, office_id=campaign.office_id)
     db.session.commit()
     return campaign
+
+
+def _is_now_step(campaign: Campaign, step: CampaignStep) -> bool:
+    """A step due when the draft was last saved was "send now" (it goes out at the start):
+    a chosen date and time had to be in the future when it was saved."""
+    saved = campaign.updated_at or campaign.created_at
+    return step.send_at <= saved + timedelta(seconds=90)
+
+
+def schedule_of(campaign: Campaign) -> str:
+    """How the draft was scheduled: "now", "at" or "sequence" (for the edit form)."""
+    if len(campaign.steps) > 1:
+        return "sequence"
+    if campaign.steps and _is_now_step(campaign, campaign.steps[0]):
+        return "now"
+    return "at"
 
 
 def start_campaign(campaign: Campaign, user: User) -> None:
@@ -349,11 +366,8 @@ def start_campaign(campaign: Campaign, user: User) -> None:
         raise CampaignError({"status": _("Publique la actividad antes de difundirla: su página de inscripción "
                                          "aún no está abierta.")}, status=409)
     now = utcnow()
-    # A step due when the draft was last saved was "now": it goes out now, at the start.
-    # (A chosen date and time had to be in the future when it was saved.)
-    saved = campaign.updated_at or campaign.created_at
     for step in campaign.steps:
-        if step.status == StepStatus.SCHEDULED and step.send_at <= saved + timedelta(seconds=90):
+        if step.status == StepStatus.SCHEDULED and _is_now_step(campaign, step):
             step.send_at = max(step.send_at, now)
     late = [s for s in campaign.steps if s.send_at < now - timedelta(minutes=10)]
     if late:
@@ -383,6 +397,9 @@ def resume_campaign(campaign: Campaign, user: User) -> int:
     if campaign.status != CampaignStatus.PAUSED:
         raise CampaignError({"status": _("Solo se reanuda una campaña en pausa.")}, status=409)
     campaign.status = CampaignStatus.ACTIVE
+    for step in campaign.steps:
+        if step.status == StepStatus.QUEUING:
+            step.started_at = None  # its run stopped at the pause: the next run takes it over
     released = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id,
                                     OutboxMessage.status == OutboxStatus.HELD)
@@ -466,6 +483,12 @@ def choose_channel(preferred: Any, email: str | None, phone: str | None,
 # --- queueing a step --------------------------------------------------------------------------
 
 
+def _lease_expired(now: datetime) -> Any:
+    """A half-queued step nobody is working on: its worker stopped (no batch for ``LEASE``) or
+    its campaign was resumed after a pause."""
+    return or_(CampaignStep.started_at.is_(None), CampaignStep.started_at < now - LEASE)
+
+
 def due_steps(now: datetime | None = None) -> list[int]:
     """Steps to queue now: scheduled and due, or left half-queued by a stopped worker."""
     now = now or utcnow()
@@ -473,7 +496,7 @@ def due_steps(now: datetime | None = None) -> list[int]:
         select(CampaignStep.id).join(Campaign)
         .where(Campaign.status == CampaignStatus.ACTIVE,
                or_(and_(CampaignStep.status == StepStatus.SCHEDULED, CampaignStep.send_at <= now),
-                   CampaignStep.status == StepStatus.QUEUING))
+                   and_(CampaignStep.status == StepStatus.QUEUING, _lease_expired(now))))
         .order_by(CampaignStep.send_at, CampaignStep.id)))
 
 
@@ -496,18 +519,22 @@ def queue_step(step_id: int, *, batch: int = BATCH) -> int:
     """Write the step's messages to the outbox, batch by batch. Returns how many were queued
     in this call. Safe to call twice, concurrently, or after a crash: see the module doc."""
     now = utcnow()
+    # The claim is a lease: a scheduled step, or a half-queued one whose worker stopped. One
+    # conditional UPDATE, so of two runs only one works on a step at a time.
     claimed = db.session.execute(
-        update(CampaignStep).where(CampaignStep.id == step_id, CampaignStep.status == StepStatus.SCHEDULED,
-                                   CampaignStep.send_at <= now)
+        update(CampaignStep).where(
+            CampaignStep.id == step_id,
+            or_(and_(CampaignStep.status == StepStatus.SCHEDULED, CampaignStep.send_at <= now),
+                and_(CampaignStep.status == StepStatus.QUEUING, _lease_expired(now))))
         .values(status=StepStatus.QUEUING, started_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     step = db.session.get(CampaignStep, step_id)
-    if step is None or step.status != StepStatus.QUEUING:
+    if not claimed or step is None:
         return 0
     campaign = step.campaign
     if campaign.status != CampaignStatus.ACTIVE:
         return 0  # paused or cancelled meanwhile: resumed (or not) later
-    if claimed:
+    if step.cursor == 0:  # nothing queued yet (also after a crash or pause before the first batch)
         reason = _skip_reason(step)
         if reason is not None:
             step.status, step.note, step.finished_at = StepStatus.SKIPPED, reason, utcnow()
@@ -531,7 +558,8 @@ def queue_step(step_id: int, *, batch: int = BATCH) -> int:
             db.session.execute(
                 update(CampaignStep).where(CampaignStep.id == step.id)
                 .values(cursor=rows[-1].id, queued=CampaignStep.queued + inserted,
-                        skipped=CampaignStep.skipped + skipped).execution_options(synchronize_session=False))
+                        skipped=CampaignStep.skipped + skipped, started_at=utcnow())  # the lease, renewed
+                .execution_options(synchronize_session=False))
             db.session.commit()
             db.session.refresh(step)
             total += inserted

@@ -182,10 +182,10 @@ def edit(campaign_id: int) -> ResponseReturnValue:
         form.channels.data = campaign.channel_kinds
         form.audience_comunas.data = [c for c in campaign.audience_comunas.split(",") if c]
         steps = {s.kind.value: s for s in campaign.steps}
-        form.schedule.data = "sequence" if len(steps) > 1 else "at"
+        form.schedule.data = services.schedule_of(campaign)
         for key, field_name in (("announcement", "send_at"), ("seats_left", "seats_left_at"),
                                 ("last_call", "last_call_at")):
-            if key in steps:
+            if key in steps and form.schedule.data != "now":
                 getattr(form, field_name).data = steps[key].send_at.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         return _render_form(form, activity, campaign=campaign)
     if not form.validate_on_submit():
@@ -258,7 +258,6 @@ def action(campaign_id: int) -> ResponseReturnValue:
         db.session.rollback()
         for message in err.errors.values():
             flash(message, "error")
-        return redirect(url_for("dissemination.detail", campaign_id=campaign.id), 303), err.status  # type: ignore[return-value]
     return back
 
 

@@ -8,7 +8,9 @@ retry see exactly what was sent. Rendering again gives the same text for the sam
 
 A renderer is a function ``(context) -> Rendered``. It raises ``NothingToSend`` when what
 the message was about is gone (the person asked to be deleted): the message is then
-cancelled, never sent. Domain and core packages register their renderers at import time.
+cancelled, never sent. It raises ``Hold`` when the message must wait (its campaign is
+paused): it goes back on hold, no attempt spent. Domain and core packages register their
+renderers at import time.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def renderer(name: str) -> Callable[[Renderer], Renderer]:
 def render(msg: OutboxMessage) -> Rendered | None:
     """What the message says, without changing it; None when it was written when queued.
 
-    Raises ``NothingToSend``, ``LookupError`` for an unknown renderer, or whatever the renderer
+    Raises ``NothingToSend``, ``Hold``, ``LookupError`` for an unknown renderer, or whatever the renderer
     raises (a bug: the caller records it)."""
     if not msg.renderer:
         return None

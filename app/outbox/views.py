@@ -144,6 +144,8 @@ def _viewable(msg: OutboxMessage) -> tuple[OutboxMessage, str | None]:
         return rendering.preview(msg), _("Vista previa: el texto se redacta al enviarse, con los datos de ese momento.")
     except rendering.NothingToSend:
         return msg, _("Este mensaje ya no se enviará: la información a la que se refería ya no existe.")
+    except rendering.Hold:
+        return msg, _("Este mensaje espera: su campaña está en pausa.")
     except Exception:  # a renderer's bug must not hide the message from staff
         log.exception("outbox id=%s preview failed", msg.id)
         return msg, _("No se pudo preparar la vista previa de este mensaje.")

@@ -193,7 +193,12 @@ def test_a_worker_that_stops_mid_campaign_resumes_without_doubling_or_skipping(w
     step = db.session.scalar(select(CampaignStep).where(CampaignStep.campaign_id == campaign.id))
     assert step.status == StepStatus.QUEUING and step.queued == 4
     monkeypatch.setattr(services, "_queue_batch", real)
-    # The same batch written twice (the crash came after the insert) still counts once.
+    # While its lease runs, nobody else takes the step (the worker might still be on it)...
+    assert services.due_steps() == [] and services.queue_step(step.id, batch=2) == 0
+    # ...once it lapses, the next run takes over where the cursor says. The same batch written
+    # twice (the crash came after the insert) still counts once.
+    step.started_at -= services.LEASE + timedelta(seconds=1)
+    db.session.commit()
     assert services.due_steps() == [step.id]
     queue_all(campaign, batch=2)
     msgs = campaign_messages(campaign)
@@ -396,3 +401,29 @@ def test_queueing_stops_between_batches_when_the_campaign_is_paused_and_resumes_
     services.resume_campaign(campaign, world.host_staff)
     queue_all(campaign, batch=2)
     assert sorted(m.recipient for m in campaign_messages(campaign)) == sorted(p.email for p in people)
+
+
+def test_two_overlapping_runs_never_work_on_one_step_and_counts_stay_right(world, activity_with_contacts,
+                                                                         monkeypatch):
+    activity, _s = activity_with_contacts
+    for _ in range(4):
+        contact(world.host, channel=Channel.SMS, email=None, phone=None)  # no address: skipped
+    for _ in range(3):
+        contact(world.host)
+    started(world, activity, channels=["email"])
+    [step_id] = services.due_steps()
+    real = services._queue_batch
+    overlap = {}
+
+    def second_run_arrives(*args, **kw):
+        result = real(*args, **kw)
+        if not overlap:
+            overlap["queued"] = services.queue_step(step_id, batch=2)  # the periodic task, meanwhile
+        return result
+
+    monkeypatch.setattr(services, "_queue_batch", second_run_arrives)
+    services.queue_step(step_id, batch=2)
+    assert overlap["queued"] == 0
+    step = db.session.get(CampaignStep, step_id)
+    db.session.refresh(step)
+    assert (step.status, step.queued, step.skipped) == (StepStatus.QUEUED, 3, 4)

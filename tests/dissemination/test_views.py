@@ -294,3 +294,34 @@ def test_the_report_page_shows_registrations_by_channel(client, world, activity_
     assert "Radio" in by_network and "Teléfono" in by_network
     other = client.get(f"/gestion/difusion/informe?red={world.other_network.id}")
     assert other.status_code == 400  # a network the user does not see
+
+
+def test_a_send_now_draft_reopens_as_send_now_and_saves_unchanged(client, world, activity_with_contacts):
+    activity, _s = activity_with_contacts
+    campaign = services.create_campaign(campaign_input(activity), world.host_staff)
+    log_in(client, world.host_staff)
+    page = client.get(f"/gestion/difusion/{campaign.id}/editar").get_data(as_text=True)
+    assert re.search(r'value="now"[^>]*checked|checked[^>]*value="now"', page)
+    data = form_data(activity, name=campaign.name, channels=campaign.channel_kinds)
+    data["csrf_token"] = csrf_from(page)
+    assert client.post(f"/gestion/difusion/{campaign.id}/editar", data=data).status_code == 303
+
+
+def test_a_refused_action_redirects_back_with_the_reason(client, world):
+    from tests.dissemination.campaign_fixtures import local_in
+
+    draft_activity = world.workshop(publish=False, start=local_in(10)).activity
+    campaign = services.create_campaign(campaign_input(draft_activity), world.host_staff)
+    log_in(client, world.host_staff)
+    page = client.get(f"/gestion/difusion/{campaign.id}")
+    resp = client.post(f"/gestion/difusion/{campaign.id}/accion",
+                       data={"csrf_token": csrf_from(page.get_data(as_text=True)), "action": "start"})
+    assert resp.status_code == 303
+    assert "Publique la actividad" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_sms_length_check_uses_a_link_as_long_as_any_real_one(app, world, activity_with_contacts):
+    from app.dissemination.messages import sample_unsubscribe_url, unsubscribe_url
+
+    with app.test_request_context():
+        assert len(sample_unsubscribe_url()) >= len(unsubscribe_url(2**31 - 1))
