@@ -21,9 +21,11 @@ import io
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.dissemination.models import ContactImport
@@ -55,6 +57,10 @@ class ContactFileError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class AlreadyImported(ContactFileError):
+    """This upload was imported already (or the same people changed meanwhile): nothing written."""
 
 
 def _key(text: str) -> str:
@@ -110,6 +116,9 @@ class RowResult:
     name: str
     outcome: str  # "create", "update", "excluded"
     reason: str = ""
+    cleaned: dict[str, Any] = field(default_factory=dict, repr=False)  # what is imported, as checked
+    interests: str = ""
+    person_id: int | None = None  # the person already held, when the row updates one
 
 
 @dataclass
@@ -129,12 +138,16 @@ class ImportPlan:
         return [r for r in self.results if r.outcome == "excluded"]
 
 
+@cache
+def _comunas_by_name() -> dict[str, str]:
+    return {_key(c["name"]): c["code"] for c in load_comunas_csv()}
+
+
 def _comuna_code(value: str) -> str:
     value = value.strip()
     if value in comuna_codes():
         return value
-    by_name = {_key(c["name"]): c["code"] for c in load_comunas_csv()}
-    return by_name.get(_key(value), "")
+    return _comunas_by_name().get(_key(value), "")
 
 
 def _consented(value: str) -> bool:
@@ -199,53 +212,65 @@ def plan_import(parsed: ParsedFile, mapping: dict[str, int | None], office_id: i
             continue
         seen.add(key)
         found = find_person(cleaned)
+        interests = values["interests"][:300]
         if found is not None and found.office_id not in (None, office_id):
             results.append(RowResult(n, name, "update", _("ya registrada por otra oficina: se agrega su "
-                                                          "consentimiento, no cambia de oficina")))
+                                                          "consentimiento, no cambia de oficina"),
+                                     cleaned=cleaned, interests=interests, person_id=found.id))
         else:
-            results.append(RowResult(n, name, "update" if found is not None else "create"))
+            results.append(RowResult(n, name, "update" if found is not None else "create", cleaned=cleaned,
+                                     interests=interests, person_id=found.id if found is not None else None))
     return ImportPlan(results)
 
 
 def run_import(parsed: ParsedFile, mapping: dict[str, int | None], *, office_id: int, actor: Any,
-               filename: str) -> ContactImport:
-    """Import the file in one transaction; returns the import record (with its report)."""
+               filename: str, source_key: str | None = None) -> ContactImport:
+    """Import the file in one transaction, as planned; returns the import record (with its
+    report). ``ContactFileError`` (nothing written) when this upload was already imported
+    (``source_key``: a second press of "Importar") or another import changed the same people
+    at the same moment."""
     plan = plan_import(parsed, mapping, office_id)
     now = utcnow()
-    by_row = {r.row: r for r in plan.results}
-    for n, row in enumerate(parsed.rows, start=2):
-        result = by_row[n]
+    record_ = ContactImport(office_id=office_id, created_by_id=getattr(actor, "id", None), filename=filename[:200],
+                            source_key=source_key, rows=len(plan.results), created=plan.created,
+                            updated=plan.updated, excluded=len(plan.excluded),
+                            report=json.dumps([{"row": r.row, "reason": r.reason} for r in plan.excluded]))
+    db.session.add(record_)
+    try:
+        db.session.flush()  # the claim on this upload, before any person is touched
+        _apply_plan(plan, office_id=office_id, now=now)
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AlreadyImported(_("Este archivo ya se importó, o otra importación cambió los mismos contactos en "
+                                 "este momento. Revise la lista antes de importar de nuevo.")) from exc
+    record("contacts.import", record_, f"{plan.created} nuevas, {plan.updated} actualizadas, "
+           f"{len(plan.excluded)} excluidas", actor=actor, office_id=office_id)
+    db.session.commit()
+    return record_
+
+
+def _apply_plan(plan: ImportPlan, *, office_id: int, now: Any) -> None:
+    for result in plan.results:
         if result.outcome == "excluded":
             continue
-        values, inp = _input(row, mapping)
-        cleaned = clean_person(inp)
-        person = find_person(cleaned)
+        cleaned = result.cleaned
+        person = db.session.get(Person, result.person_id) if result.person_id is not None else None
         if person is None:
             person = Person(first_names=cleaned["first_names"], last_names=cleaned["last_names"],
                             document_type=cleaned["document_type"], document_number=cleaned["document_number"],
                             email=cleaned["email"], phone=cleaned["phone"], comuna_code=cleaned["comuna_code"],
                             preferred_channel=cleaned["preferred_channel"], consent_data_at=now,
                             consent_version="importacion", consent_source="import", opt_in_future=True,
-                            opt_in_at=now, office_id=office_id, interests=values["interests"][:300])
+                            opt_in_at=now, office_id=office_id, interests=result.interests)
             db.session.add(person)
             db.session.flush()
             continue
         for name in ("email", "phone", "comuna_code"):
             if not getattr(person, name) and cleaned.get(name):
                 setattr(person, name, cleaned[name])
-        if values["interests"] and not person.interests:
-            person.interests = values["interests"][:300]
+        if result.interests and not person.interests:
+            person.interests = result.interests
         if person.opted_out_at is None and not person.opt_in_future:
             person.opt_in_future, person.opt_in_at = True, now
         if person.office_id is None:
             person.office_id = office_id
-    record_ = ContactImport(office_id=office_id, created_by_id=getattr(actor, "id", None), filename=filename[:200],
-                            rows=len(plan.results), created=plan.created, updated=plan.updated,
-                            excluded=len(plan.excluded),
-                            report=json.dumps([{"row": r.row, "reason": r.reason} for r in plan.excluded]))
-    db.session.add(record_)
-    db.session.flush()
-    record("contacts.import", record_, f"{plan.created} nuevas, {plan.updated} actualizadas, "
-           f"{len(plan.excluded)} excluidas", actor=actor, office_id=office_id)
-    db.session.commit()
-    return record_

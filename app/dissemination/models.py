@@ -161,6 +161,8 @@ class ContactImport(db.Model):  # type: ignore[name-defined]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     filename: Mapped[str] = mapped_column(String(200))
+    # The stored upload it came from: one import per upload, however often "Importar" is pressed.
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

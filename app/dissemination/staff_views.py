@@ -401,7 +401,11 @@ def _confirm_contacts(office: Office, ctx: dict[str, Any]) -> ResponseReturnValu
         return _contacts_preview(confirm, parsed, office, ctx, status=200 if request.form.get("step") else 400)
     try:
         result = contacts.run_import(parsed, _mapping(confirm, len(parsed.header)), office_id=office.id, actor=me,
-                                     filename=str(data.get("f") or "contactos.csv"))
+                                     filename=str(data.get("f") or "contactos.csv"), source_key=str(data["k"]))
+    except contacts.AlreadyImported as err:
+        db.session.rollback()
+        return render_template("dissemination/contacts.html", upload=ContactUploadForm(formdata=None),
+                               errors=[err.message], **ctx), 409
     except contacts.ContactFileError:
         db.session.rollback()
         return _contacts_preview(confirm, parsed, office, ctx, status=400)

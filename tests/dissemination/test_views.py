@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.dissemination import services
@@ -325,3 +326,32 @@ def test_the_sms_length_check_uses_a_link_as_long_as_any_real_one(app, world, ac
 
     with app.test_request_context():
         assert len(sample_unsubscribe_url()) >= len(unsubscribe_url(2**31 - 1))
+
+
+def test_pressing_import_twice_imports_once(client, world):
+    log_in(client, world.host_staff)
+    html = upload(client, CSV_OK.encode("utf-8")).get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="token" value="([^"]+)"', html)
+    data = {"csrf_token": csrf_from(html), "token": token.group(1), "step": "import"}
+    for name, index in (("first_names", 0), ("last_names", 1), ("document", 2), ("email", 3), ("phone", 4),
+                        ("comuna", 5), ("consent", 6), ("interests", 7)):
+        data[f"col_{name}"] = str(index)
+    assert client.post("/gestion/difusion/contactos", data=data).status_code == 303
+    again = client.post("/gestion/difusion/contactos", data=data)
+    # The stored upload is deleted after the first import: the second press finds nothing to import.
+    assert again.status_code in (400, 409) and count(Person) == 2 and count(ContactImport) == 1
+
+
+def test_an_upload_imported_already_is_refused_with_nothing_written(app, world):
+    from app.dissemination import contacts as contact_import
+
+    parsed = contact_import.parse(CSV_OK.encode("utf-8"))
+    mapping = {"first_names": 0, "last_names": 1, "document": 2, "email": 3, "phone": 4, "comuna": 5,
+               "consent": 6, "interests": 7, "channel": None}
+    contact_import.run_import(parsed, mapping, office_id=world.host.id, actor=world.host_staff,
+                              filename="a.csv", source_key="contact-imports/2026/11/abc")
+    with pytest.raises(contact_import.AlreadyImported):
+        contact_import.run_import(parsed, mapping, office_id=world.host.id, actor=world.host_staff,
+                                  filename="a.csv", source_key="contact-imports/2026/11/abc")
+    assert count(Person) == 2 and count(ContactImport) == 1
