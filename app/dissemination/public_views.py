@@ -14,25 +14,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from app.activities.models import ActivitySession
 from app.dissemination import services
-from app.dissemination.web import register_link_builder
 from app.extensions import csrf, limiter
-from app.urls import external_url
 
 bp = Blueprint("dissemination_public", __name__)
 
 
-def _web_link(session: ActivitySession, channel: str) -> str:
-    """The widget's and feeds' registration link: the tracked link of the latest running
-    campaign about the activity that uses the web channel, else the plain form."""
-    code = services.web_code(session.activity_id)
-    if code is not None:
-        return external_url("dissemination_public.track", code=code)
-    return external_url("registration.register", session_id=session.id)
-
-
-register_link_builder(_web_link, services.web_links_version)
 
 
 @bp.get("/c/<code>")
@@ -62,7 +49,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         abort(404)
     if request.method == "GET":
         resp = Response(render_template("dissemination/public/unsubscribe.html", token=token,
-                                        done=person.opted_out_at is not None and not person.opt_in_future))
+                                        done=services.is_unsubscribed(person)))
     else:
         services.unsubscribe(person)
         if request.form.get("List-Unsubscribe") == "One-Click":

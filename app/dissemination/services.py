@@ -126,6 +126,54 @@ def facebook_page(office_id: int) -> OfficeFacebookPage | None:
     return db.session.scalar(select(OfficeFacebookPage).where(OfficeFacebookPage.office_id == office_id))
 
 
+def set_facebook_page(office: Any, page_id: str, token: str, *, actor: User) -> OfficeFacebookPage:
+    """Check the page token with Facebook, then store it encrypted (one transaction with its
+    audit record). ``CampaignError`` by field (``page_id``, ``token``) when it cannot be used."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.channels.errors import ChannelPermanentError, ChannelTransientError
+    from app.channels.facebook import check_token
+    from app.secrets import encrypt_text, mask
+
+    page_id, token = page_id.strip(), token.strip()
+    errors: dict[str, str] = {}
+    if not page_id.isdecimal() or len(page_id) > 30:
+        errors["page_id"] = _("El identificador de la página son solo números (lo ve en «Información» de la página).")
+    if not token or len(token) > 1000 or any(c.isspace() for c in token):
+        errors["token"] = _("Pegue el token de acceso de la página, sin espacios (hasta 1000 caracteres).")
+    if errors:
+        raise CampaignError(errors)
+    try:
+        info = check_token(page_id, token)
+    except (ChannelPermanentError, ChannelTransientError) as exc:
+        raise CampaignError({"token": str(exc)}) from exc
+    page = facebook_page(office.id)
+    if page is None:
+        page = OfficeFacebookPage(office_id=office.id)
+        db.session.add(page)
+    page.page_id, page.page_name = page_id, info.name or None
+    page.token_encrypted, page.token_hint = encrypt_text(token), mask(token)
+    record("office.facebook_set", office, f"página {page_id}", actor=actor, office_id=office.id)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a second save of the same office, at the same moment
+        db.session.rollback()
+        raise CampaignError({"token": _("La página se estaba guardando al mismo tiempo; revise y vuelva a "
+                                        "intentarlo.")}, status=409) from exc
+    return page
+
+
+def remove_facebook_page(office: Any, *, actor: User) -> bool:
+    """Forget the office's page and its token. False when there was none."""
+    page = facebook_page(office.id)
+    if page is None:
+        return False
+    db.session.delete(page)
+    record("office.facebook_remove", office, "página de Facebook quitada", actor=actor, office_id=office.id)
+    db.session.commit()
+    return True
+
+
 # --- checking what staff typed --------------------------------------------------------------------
 
 
@@ -377,6 +425,20 @@ def start_campaign(campaign: Campaign, user: User) -> None:
     record("campaign.start", campaign, "iniciada", actor=user, office_id=campaign.office_id,
            network_id=campaign.network_id)
     db.session.commit()
+
+
+def available_actions(campaign: Campaign) -> list[str]:
+    """What may be done with the campaign in its state (the buttons of its page; each service
+    below checks the same state again)."""
+    return {
+        CampaignStatus.DRAFT: ["edit", "start", "test", "cancel"],
+        CampaignStatus.ACTIVE: ["pause", "test", "cancel"],
+        CampaignStatus.PAUSED: ["resume", "test", "cancel"],
+    }.get(campaign.status, [])
+
+
+def is_unsubscribed(person: Person) -> bool:
+    return person.opted_out_at is not None and not person.opt_in_future
 
 
 def pause_campaign(campaign: Campaign, user: User) -> int:
@@ -646,13 +708,14 @@ def channel_by_code(code: str) -> CampaignChannel | None:
     return db.session.scalar(select(CampaignChannel).where(CampaignChannel.code == code))
 
 
-def web_code(activity_id: int) -> str | None:
-    """The web channel's code of the latest running campaign about an activity."""
-    return db.session.scalar(
-        select(CampaignChannel.code).join(Campaign)
-        .where(Campaign.activity_id == activity_id, CampaignChannel.channel == ChannelKind.WEB,
+def web_codes(activity_ids: Sequence[int]) -> dict[int, str]:
+    """For each activity, the web channel's code of its latest running campaign (one query)."""
+    rows = db.session.execute(
+        select(Campaign.activity_id, CampaignChannel.code).join(Campaign)
+        .where(Campaign.activity_id.in_(list(activity_ids) or [-1]), CampaignChannel.channel == ChannelKind.WEB,
                Campaign.status.in_((CampaignStatus.ACTIVE, CampaignStatus.DONE)))
-        .order_by(Campaign.id.desc()).limit(1))
+        .order_by(Campaign.id))
+    return {activity_id: code for activity_id, code in rows}  # the latest campaign wins
 
 
 def web_links_version() -> str:
@@ -714,7 +777,7 @@ def person_from_unsubscribe_token(token: str) -> Person | None:
 def unsubscribe(person: Person) -> bool:
     """Opt out of announcements on every channel: messages not sent yet are voided. Returns
     False when the person had already opted out (nothing changes)."""
-    if person.opted_out_at is not None and not person.opt_in_future:
+    if is_unsubscribed(person):
         return False
     person.opt_in_future = False
     person.opted_out_at = utcnow()

@@ -32,7 +32,7 @@ from app.dissemination.forms import (
     ContactUploadForm,
     FacebookPageForm,
 )
-from app.dissemination.models import Campaign, CampaignStatus, ChannelKind, OfficeFacebookPage
+from app.dissemination.models import Campaign, CampaignStatus, ChannelKind, StepKind
 from app.extensions import db
 from app.storage import get_backend, new_key
 from app.territory.models import Comuna, Network, Office
@@ -212,7 +212,8 @@ def detail(campaign_id: int) -> ResponseReturnValue:
     return render_template(
         "dissemination/detail.html", campaign=campaign, previews=messages.previews(campaign), report=report,
         top=top, audience=services.audience_size(campaign), may_manage=can(me, "campaign.manage", campaign),
-        action_form=ActionForm(), session=services.target_session(campaign.activity, campaign.session_id),
+        action_form=ActionForm(), actions=services.available_actions(campaign),
+        session=services.target_session(campaign.activity, campaign.session_id),
         facebook=services.facebook_page(campaign.office_id), **_helpers())
 
 
@@ -265,13 +266,20 @@ def action(campaign_id: int) -> ResponseReturnValue:
 @login_required
 def email_preview(campaign_id: int) -> ResponseReturnValue:
     """The email as its recipients see it, for a sandboxed frame on the campaign page."""
+    from app.outbox.rendering import NothingToSend
     from app.outbox.views import HTML_BODY_CSP
 
     campaign = _campaign_or_404(campaign_id)
-    preview = next((p for p in messages.previews(campaign) if p.channel == ChannelKind.EMAIL and p.html), None)
-    if preview is None:
+    channel = campaign.channel(ChannelKind.EMAIL)
+    if channel is None:
         abort(404)
-    resp = Response(preview.html, mimetype="text/html")
+    try:
+        a = messages.announcement(campaign, channel)
+    except NothingToSend:
+        abort(410)
+    _subject, _text, html = messages.email_parts(campaign, a, kind=StepKind.ANNOUNCEMENT,
+                                                 unsubscribe=messages.sample_unsubscribe_url())
+    resp = Response(html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = HTML_BODY_CSP
     resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     resp.headers["Referrer-Policy"] = "no-referrer"
@@ -424,10 +432,6 @@ def _confirm_contacts(office: Office, ctx: dict[str, Any]) -> ResponseReturnValu
 @bp.route("/facebook", methods=["GET", "POST"])
 @login_required
 def facebook() -> ResponseReturnValue:
-    from app.channels.errors import ChannelPermanentError, ChannelTransientError
-    from app.channels.facebook import check_token
-    from app.secrets import encrypt_text, mask
-
     me = current_account()
     office = me.office
     if office is None:
@@ -440,41 +444,20 @@ def facebook() -> ResponseReturnValue:
         return render_template("dissemination/facebook.html", form=form, page=page, office=office)
     if not form.validate_on_submit():
         return render_template("dissemination/facebook.html", form=form, page=page, office=office), 400
-    if request.form.get("remove") and page is not None:
-        db.session.delete(page)
-        from app.audit.services import record
-
-        record("office.facebook_remove", office, "página de Facebook quitada", actor=me, office_id=office.id)
-        db.session.commit()
-        flash(_("Se quitó la página de Facebook de la oficina."), "success")
+    if request.form.get("remove"):
+        if services.remove_facebook_page(office, actor=me):
+            flash(_("Se quitó la página de Facebook de la oficina."), "success")
         return redirect(url_for("dissemination.facebook"), 303)
-    page_id = (form.page_id.data or "").strip()
-    token = (form.token.data or "").strip()
-    if not page_id.isdecimal() or len(page_id) > 30:
-        form.page_id.errors = [_("El identificador de la página son solo números (lo ve en «Información» "
-                                 "de la página).")]
-    if not token or len(token) > 1000 or any(c.isspace() for c in token):
-        form.token.errors = [_("Pegue el token de acceso de la página, sin espacios (hasta 1000 caracteres).")]
-    if form.page_id.errors or form.token.errors:
-        form.token.data = ""
-        return render_template("dissemination/facebook.html", form=form, page=page, office=office), 400
     try:
-        info = check_token(page_id, token)
-    except (ChannelPermanentError, ChannelTransientError) as err:
-        form.token.errors = [str(err)]
-        form.token.data = ""
-        return render_template("dissemination/facebook.html", form=form, page=page, office=office), 400
-    if page is None:
-        page = OfficeFacebookPage(office_id=office.id)
-        db.session.add(page)
-    page.page_id, page.page_name = page_id, info.name or None
-    page.token_encrypted, page.token_hint = encrypt_text(token), mask(token)
-    from app.audit.services import record
-
-    record("office.facebook_set", office, f"página {page_id}", actor=me, office_id=office.id)
-    db.session.commit()
+        saved = services.set_facebook_page(office, form.page_id.data or "", form.token.data or "", actor=me)
+    except services.CampaignError as err:
+        db.session.rollback()
+        for name, message in err.errors.items():
+            getattr(form, name).errors = [message]
+        form.token.data = ""  # a secret is never sent back
+        return render_template("dissemination/facebook.html", form=form, page=page, office=office), err.status
     flash(_("Página «%(name)s» guardada. El token queda cifrado y no se vuelve a mostrar.",
-            name=info.name or page_id), "success")
+            name=saved.page_name or saved.page_id), "success")
     return redirect(url_for("dissemination.facebook"), 303)
 
 

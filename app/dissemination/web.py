@@ -28,7 +28,7 @@ inactive or malformed references answer 404.
 Conditional requests: a version (ETag and Last-Modified) is computed from two small queries
 (the shown sessions' ids, sequences and update times, and the scope's latest change or start)
 without building anything, and a repeat gets 304. Campaigns can give the widget and the feed
-tracked links through ``register_link_builder``.
+tracked links: the web channel's code of a running campaign about the activity.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ from app.activities.models import (
 from app.calendar import callbacks_for
 from app.dbtypes import MAX_ROW_ID
 from app.dissemination.announcement import Announcement, announcement_for_session, day_text, place_label, time_text
+from app.dissemination.services import web_codes, web_links_version
 from app.extensions import db
 from app.i18n import zone_name
 from app.security import allow_framing
@@ -97,22 +98,13 @@ WIDGET_CSS_HASH = "sha256-" + base64.b64encode(hashlib.sha256(WIDGET_CSS.encode(
 
 # --- tracked links ---------------------------------------------------------------------------
 
-#: (session, channel: "widget" or "feed") -> the registration URL to show.
-LinkBuilder = Callable[[ActivitySession, str], str]
-_link_builder: LinkBuilder | None = None
-_link_version: Callable[[], str] | None = None
 
-
-def register_link_builder(builder: LinkBuilder | None, version: Callable[[], str] | None = None) -> None:
-    """Campaigns give the web channel its tracked registration links (None: plain links);
-    ``version`` says when those links may have changed (it enters the ETag)."""
-    global _link_builder, _link_version
-    _link_builder, _link_version = builder, version
-
-
-def registration_url(session: ActivitySession, channel: str) -> str:
-    if _link_builder is not None:
-        return _link_builder(session, channel)
+def registration_url(session: ActivitySession, codes: dict[int, str]) -> str:
+    """The web channel's tracked link while a campaign about the activity runs (``codes``, from
+    ``services.web_codes``), else the registration form itself."""
+    code = codes.get(session.activity_id)
+    if code is not None:
+        return external_url("dissemination_public.track", code=code)
     return external_url("registration.register", session_id=session.id)
 
 
@@ -250,7 +242,7 @@ def version(scope: Scope, *, limit: int, salt: str, now: datetime | None = None)
     last = max([*times, _aware(scope.since) or EPOCH]).replace(microsecond=0)
     h = hashlib.sha256(
         f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{current_app.config.get('BASE_URL', '')}|"
-        f"{_link_builder is not None}|{_link_version() if _link_version else ''}|{last.isoformat()}|"
+        f"{web_links_version()}|{last.isoformat()}|"
         f"{[(r[0], r[1], str(r[2]), str(r[3]), r[4]) for r in rows]}".encode())
     return Version(etag=h.hexdigest()[:40], last_modified=last, ids=tuple(r[0] for r in rows))
 
@@ -281,11 +273,12 @@ def when_text(a: Announcement) -> str:
              start=time_text(a.starts_at), end=time_text(a.ends_at), zone=zone_name(a.timezone))
 
 
-def items_for(sessions: list[ActivitySession], channel: str) -> list[Item]:
+def items_for(sessions: list[ActivitySession]) -> list[Item]:
     callbacks = callbacks_for(sessions, private=False)
     out = []
+    codes = web_codes([s.activity_id for s in sessions])
     for s in sessions:
-        a = announcement_for_session(s, registration_url(s, channel), locale=LOCALE)
+        a = announcement_for_session(s, registration_url(s, codes), locale=LOCALE)
         place = place_label(a, capitalised=True)
         out.append(Item(session=s, announcement=a, when=when_text(a), place=place[:1].upper() + place[1:],
                         page_url=callbacks.url_for_session(s), details=tuple(callbacks.details(s))))
@@ -353,7 +346,7 @@ def _widget_page(kind: str, ref: str) -> Response:
 
         def build() -> str:
             return render_template("dissemination/widget.html", scope=scope,
-                                   items=items_for(load_sessions(v.ids), "widget"),
+                                   items=items_for(load_sessions(v.ids)),
                                    css=Markup(WIDGET_CSS), more_url=_listing_url(scope))  # noqa: S704 - a constant
 
         return _conditional(v, build, "text/html; charset=utf-8", headers)
@@ -449,7 +442,7 @@ def _author(parent: ET.Element, name: str, uri: str | None = None) -> None:
 
 def build_feed(scope: Scope, v: Version) -> bytes:
     """The Atom document (RFC 4287): built with the standard library's ElementTree."""
-    items = items_for(load_sessions(v.ids), "feed")
+    items = items_for(load_sessions(v.ids))
     base_url = current_app.config.get("BASE_URL") or "http://localhost"
     self_url = feed_url(scope)
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "es-CL"})

@@ -130,3 +130,37 @@ def test_the_worker_respects_a_channels_rate_limit(world, activity_with_contacts
     assert [m.status for m in msgs].count(OutboxStatus.SENT) == 1 and len(sms.requests) == 1
     held_back = [m for m in msgs if m.status == OutboxStatus.PENDING]
     assert len(held_back) == 3 and all(m.attempts == 0 for m in held_back)  # waiting, not failed
+
+
+def test_staff_save_the_page_token_checked_with_facebook_then_remove_it(client, world, providers):
+    from tests.conftest import csrf_from, login
+
+    graph, _sms = providers
+    graph.script(Reply(200, {"id": PAGE_ID, "name": "OMIL Ñuñoa"}))
+    assert login(client, world.host_staff.email).status_code == 302
+    page = client.get("/gestion/difusion/facebook")
+    resp = client.post("/gestion/difusion/facebook", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                                            "page_id": PAGE_ID, "token": PAGE_TOKEN})
+    assert resp.status_code == 303
+    assert graph.only().headers["authorization"] == f"Bearer {PAGE_TOKEN}"
+    stored = db.session.scalar(select(OfficeFacebookPage))
+    assert stored.page_name == "OMIL Ñuñoa" and PAGE_TOKEN not in stored.token_encrypted
+    shown = client.get("/gestion/difusion/facebook").get_data(as_text=True)
+    assert PAGE_TOKEN not in shown and stored.token_hint in shown
+    remove = client.post("/gestion/difusion/facebook", data={"csrf_token": csrf_from(shown), "remove": "1"})
+    assert remove.status_code == 303 and db.session.scalar(select(OfficeFacebookPage)) is None
+
+
+def test_a_token_facebook_refuses_is_not_stored(client, world, providers):
+    from tests.conftest import csrf_from, login
+
+    graph, _sms = providers
+    graph.script(Reply(400, {"error": {"message": "Invalid OAuth access token.", "type": "OAuthException",
+                                       "code": 190, "fbtrace_id": "X"}}))
+    login(client, world.host_staff.email)
+    page = client.get("/gestion/difusion/facebook")
+    resp = client.post("/gestion/difusion/facebook", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                                            "page_id": PAGE_ID, "token": PAGE_TOKEN})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "no es válido o expiró" in html and PAGE_TOKEN not in html
+    assert db.session.scalar(select(OfficeFacebookPage)) is None

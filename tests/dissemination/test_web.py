@@ -6,7 +6,6 @@ import base64
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.activities.models import SessionStatus
-from app.dissemination import web
 from app.extensions import db
 from app.timeutil import utcnow
 from tests.registration import conftest as registration_fixtures
@@ -294,22 +292,6 @@ def test_feed_changes_when_a_session_is_cancelled(client: FlaskClient, world: An
                                        "If-Modified-Since": first.headers["Last-Modified"]})
     assert changed.status_code == 200
     assert entries(parse_feed(changed.data)) == []
-
-
-@pytest.fixture
-def tracked_links() -> Iterator[None]:
-    web.register_link_builder(lambda session, channel: f"https://puentelaboral.cl/c/{channel}-{session.id}")
-    yield
-    web.register_link_builder(None)
-
-
-def test_campaigns_can_give_the_feed_and_widget_tracked_links(client: FlaskClient, world: Any,
-                                                             published_session: Any, tracked_links: None) -> None:
-    session = published_session()
-    feed = parse_feed(client.get(f"/feeds/oficina/{world.host.slug}.atom").data)
-    assert alternate(entries(feed)[0]) == f"https://puentelaboral.cl/c/feed-{session.id}"
-    widget = client.get(f"/widget/oficina/{world.host.slug}").get_data(as_text=True)
-    assert f'href="https://puentelaboral.cl/c/widget-{session.id}"' in widget
 
 
 # --- the public pages announce their feeds -----------------------------------------------------------
