@@ -251,7 +251,7 @@ def check_service_account(raw: str) -> dict[str, Any]:
                                  n=MAX_SERVICE_ACCOUNT_CHARS), field=field_name)
     try:
         info = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise CredentialsError(_("La cuenta de servicio debe ser el contenido JSON del archivo de clave que "
                                  "descargó de Google Cloud."), field=field_name) from exc
     if not isinstance(info, dict) or info.get("type") != "service_account":

@@ -131,7 +131,8 @@ def set_provider(session_id: int) -> ResponseReturnValue:
     require("activity.edit", session.activity)
     form = ProviderForm()
     if not form.validate_on_submit():
-        return render_host(session, form=form, status=400)
+        errors = [_("El formulario venció; vuelva a intentarlo.")] if form.csrf_token.errors else None
+        return render_host(session, form=form, errors=errors, status=400)
     try:
         rooms.set_provider(session, str(form.provider.data or ""), actor=current_account(),
                            join_url=form.join_url.data)

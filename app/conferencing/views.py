@@ -28,7 +28,7 @@ from flask_login import current_user, login_required
 from app.accounts.policy import can
 from app.activities.models import ActivitySession
 from app.calendar import is_cancelled
-from app.conferencing import join_page_accessibility, rooms
+from app.conferencing import accessibility_offered, rooms
 from app.conferencing.credentials import ZoomCredentials, zoom_for
 from app.conferencing.models import ConferenceRoom
 from app.conferencing.providers import JitsiProvider, Provider, provider_for
@@ -127,10 +127,7 @@ def blocked_reason(reg: Registration) -> Blocked | None:
 
 
 def _accessibility(session: ActivitySession) -> list[str]:
-    offered: list[str] = []
-    for _receiver, result in join_page_accessibility.send(session):
-        offered.extend(str(item) for item in (result or []))
-    return offered
+    return list(accessibility_offered(session))
 
 
 @dataclass
@@ -295,7 +292,6 @@ def room(token: str) -> ResponseReturnValue:
     embed = zoom_embed(reg.session)
     if blocked_reason(reg) is not None or window_state(reg.session) != OPEN or not (provider.embeddable or embed):
         return redirect(url_for("conferencing.join", token=token))
-    services.record_join(reg)  # reloading the room counts as joining too; first time kept
     if embed is not None:
         return _zoom_room(reg, token)
     url = provider.join_url(reg.session)
@@ -325,7 +321,6 @@ def zoom_signature(token: str) -> ResponseReturnValue:
                                        "abierto.")))
     meeting_number = str(embed.room.external_id)
     signature, expires = sdk_signature(embed.creds, meeting_number, not_after=reg.session.ends_at)
-    services.record_join(reg)
     person = reg.person
     return _private(jsonify(
         signature=signature, sdkKey=embed.creds.sdk_key, meetingNumber=meeting_number,

@@ -30,6 +30,7 @@ from app.errors import problem
 from app.extensions import csrf, db
 from app.people.models import Person
 from app.registration.models import Registration, RegistrationStatus
+from app.registration.services import mark_joined
 from app.timeutil import utcnow
 
 log = logging.getLogger("puente.conferencing.zoom")
@@ -238,9 +239,7 @@ def _participant_joined(session: ActivitySession, obj: dict[str, Any]) -> None:
         if regs:  # two people registered with one address: we cannot tell who joined
             log.info("zoom join for session %s matches %d registrations: not marked", session.id, len(regs))
         return
-    reg = regs[0]
-    if reg.joined_at is None:
-        reg.joined_at = _when(participant.get("join_time")) or utcnow()
+    mark_joined(regs[0], _when(participant.get("join_time")))
 
 
 def _meeting_ended(session: ActivitySession, obj: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.activities.models import ActivityKind, ActivitySession, Modality
-from app.conferencing import join_page_accessibility
+from app.conferencing import accessibility_offered
 from app.timeutil import utcnow
 
 DEFAULT_LOCALE = "es_CL"
@@ -89,17 +89,6 @@ class Announcement:
 
 
 # --- from the models ------------------------------------------------------------------------
-
-
-def accessibility_offered(session: ActivitySession) -> tuple[str, ...]:
-    """The labels the activity's domain offers for this session, without repeats, in order."""
-    offered: list[str] = []
-    for _receiver, result in join_page_accessibility.send(session):
-        for item in result or ():
-            label = " ".join(str(item).split())
-            if label and label not in offered:
-                offered.append(label)
-    return tuple(offered)
 
 
 def place_text(session: ActivitySession) -> str | None:

@@ -148,9 +148,12 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
     confirmed = _take_seat(session.id)
     now = utcnow()
     status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED
-    if existing is not None:  # came back after cancelling: a fresh place in the queue
+    if existing is not None:  # came back after cancelling: a fresh registration in the same row
         reg = existing
         reg.status, reg.created_at, reg.cancelled_at, reg.cancel_reason = status, now, None, None
+        reg.source, reg.office_id = source, getattr(office, "id", None)
+        reg.staff_user_id, reg.campaign_channel_id = getattr(staff_user, "id", None), None
+        reg.attendance, reg.attendance_marked_by_id, reg.joined_at = None, None, None
         reg.nonce = secrets.token_hex(8)
     else:
         reg = Registration(session_id=session.id, person=person, status=status, source=source,
@@ -285,10 +288,17 @@ def mark_attendance(reg: Registration, value: Attendance | None, *, actor: Any) 
     db.session.commit()
 
 
-def record_join(reg: Registration) -> None:
-    """The person clicked "join": attendance evidence, first click kept."""
+def mark_joined(reg: Registration, at: datetime | None = None) -> None:
+    """Attendance evidence (the join button, or the provider saying they joined), in the
+    caller's transaction; the first time is kept."""
     if reg.joined_at is None:
-        reg.joined_at = utcnow()
+        reg.joined_at = at or utcnow()
+
+
+def record_join(reg: Registration) -> None:
+    """The person clicked "join": ``mark_joined``, committed."""
+    if reg.joined_at is None:
+        mark_joined(reg)
         db.session.commit()
 
 

@@ -10,7 +10,8 @@
   function refresh() {
     if (document.hidden) { return; }
     fetch(box.dataset.src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      // A redirect means the staff session ended (the login page): keep the list as it was.
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
       .then(function (html) {
         if (html !== null && html.trim() !== last.trim()) { box.innerHTML = html; last = html; }
       })

@@ -211,3 +211,8 @@ def test_the_offices_own_zoom_app_is_used_instead_of_the_platforms(world: Any, z
     session = zoom_workshop(world).activity.sessions[0]
     assert sync_room_task.call_local(the_room(session).id) == "ready"  # the fake Zoom knows only the office's app
     assert zoom_api.oauth()[0].query["account_id"] == [ACCOUNT_ID]
+
+
+def test_a_service_account_nested_too_deep_is_refused_not_a_crash() -> None:
+    with pytest.raises(credentials.CredentialsError):
+        credentials.check_service_account("[" * 19_999)

@@ -303,3 +303,17 @@ def test_the_join_form_may_redirect_to_the_provider_only_while_the_window_is_ope
     during = client.get(join_url_of(reg)).headers["Content-Security-Policy"]
     assert "form-action 'self' https://us02web.zoom.us" in during
     assert "script-src 'self'" in during and "frame-ancestors 'none'" in during
+
+
+def test_opening_the_room_page_does_not_by_itself_count_as_joining(client: Any, published_session: Any) -> None:
+    """Only the join button (a POST) records attendance: a link preview fetching /sala does not."""
+    s = published_session()
+    use_jitsi(s)
+    reg = register(s)
+    move(s, timedelta(minutes=5))
+    assert client.get(join_url_of(reg, "/sala")).status_code in (200, 302)
+    db.session.expire_all()
+    assert db.session.get(type(reg), reg.id).joined_at is None
+    post_join(client, reg)
+    db.session.expire_all()
+    assert db.session.get(type(reg), reg.id).joined_at is not None

@@ -154,3 +154,20 @@ def test_a_moved_session_tells_every_registrant(world, published_session):
     services.register(s.id, person_input(2))
     workshop_services.update_session(s, session_input(local_in(12, 15)), actor=world.host_staff)
     assert db.session.query(OutboxMessage).filter_by(kind="registration_changed").count() == 2
+
+
+def test_coming_back_after_cancelling_is_a_fresh_registration_with_its_own_source_and_office(
+        published_session, world):
+    from app.registration.models import Attendance, Source
+
+    s = published_session()
+    reg = services.register(s.id, person_input()).registration
+    reg.attendance = Attendance.ABSENT
+    db.session.commit()
+    services.cancel(reg, reason="no puedo")
+    again = services.register(s.id, person_input(), source=Source.STAFF, office=world.convening,
+                              staff_user=world.convening_staff, via="phone").registration
+    assert again.id == reg.id and again.status == RegistrationStatus.CONFIRMED
+    assert (again.source, again.office_id, again.staff_user_id, again.via) == (
+        Source.STAFF, world.convening.id, world.convening_staff.id, "phone")
+    assert again.attendance is None and again.joined_at is None
