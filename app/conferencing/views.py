@@ -188,7 +188,10 @@ def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
         phone=phone_info(session, provider) if inside else None,
         offers_phone=bool(room is not None and room.provider == provider.name and room.dial_in),
         opens_minutes=int(current_app.config.get("JOIN_OPENS_MINUTES", 15)),
-        starts_iso=session.starts_at.isoformat(), opens_iso=opens_at(session).isoformat(),
+        # Seconds from now, not clock times: the page counts from when it loaded, so a phone
+        # whose clock is wrong neither shows a wrong countdown nor reloads in a loop.
+        starts_in=max(int((session.starts_at - utcnow()).total_seconds()), 0),
+        opens_in=max(int((opens_at(session) - utcnow()).total_seconds()), 0),
         accessibility=_accessibility(session),
     )
     if inside and url and not embedded:

@@ -3,9 +3,12 @@
 (function () {
   "use strict";
   var el = document.getElementById("join-countdown");
-  if (!el || !el.dataset.starts) { return; }
-  var starts = Date.parse(el.dataset.starts);
-  var opens = el.dataset.opens ? Date.parse(el.dataset.opens) : NaN;
+  if (!el || el.dataset.startsIn === undefined) { return; }
+  // The server says how many seconds remain; counting from page load keeps a wrong phone
+  // clock out of it (it would otherwise reload in a loop or count to the wrong time).
+  var loaded = Date.now();
+  var starts = loaded + parseInt(el.dataset.startsIn, 10) * 1000;
+  var opens = el.dataset.opensIn !== undefined ? loaded + (parseInt(el.dataset.opensIn, 10) + 2) * 1000 : NaN;
   if (isNaN(starts)) { return; }
   var es = (document.documentElement.lang || "es").indexOf("en") !== 0;
   function unit(n, one, many) { return n + " " + (n === 1 ? one : many); }
