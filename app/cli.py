@@ -27,6 +27,17 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(err.message) from err
         click.echo(secret)
 
+    @app.cli.command("rotate-credentials")
+    def rotate_credentials() -> None:
+        """Re-encrypt stored credentials under the first key of CREDENTIALS_KEY."""
+        from app.secrets import SecretError, rotate_all
+
+        try:
+            n = rotate_all()
+        except SecretError as err:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"{n} valores cifrados de nuevo con la clave más reciente.")
+
     from app.demo import register_demo_cli
 
     register_demo_cli(app)

@@ -2,7 +2,8 @@
 
 Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) under the keys of
 ``CREDENTIALS_KEY``: one or more Fernet keys separated by commas, the first encrypts and all
-decrypt (``MultiFernet``), so a key is rotated by putting the new one first. Without
+decrypt (``MultiFernet``), so a key is rotated by putting the new one first and running
+``flask --app wsgi rotate-credentials`` (``rotate_all``); then the old key may go. Without
 ``CREDENTIALS_KEY`` the key is derived from ``SECRET_KEY`` with HKDF-SHA256; that derived key
 is also always tried last, so setting ``CREDENTIALS_KEY`` later keeps old values readable.
 Make a key with ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``.
@@ -69,6 +70,34 @@ def rotate_text(token: str) -> str:
         return _current().rotate(token.encode("ascii")).decode("ascii")
     except (InvalidToken, UnicodeError) as exc:
         raise SecretError("no se pudo descifrar el valor guardado (¿cambió la clave?)") from exc
+
+
+def rotate_all() -> int:
+    """Re-encrypt every stored secret under the newest key (after a new key was put first in
+    ``CREDENTIALS_KEY``), in one transaction; then the old key can be removed. Returns how
+    many values were re-encrypted. ``SecretError`` (nothing written) if one cannot be read."""
+    from app.conferencing.models import ConferenceRoom, OfficeConferenceSettings
+    from app.dissemination.models import OfficeFacebookPage
+    from app.extensions import db
+
+    count = 0
+    try:
+        for row in db.session.query(OfficeConferenceSettings):
+            for column in ("zoom_credentials", "google_credentials"):
+                if getattr(row, column):
+                    setattr(row, column, rotate_text(getattr(row, column)))
+                    count += 1
+        for room in db.session.query(ConferenceRoom).filter(ConferenceRoom.passcode_encrypted.is_not(None)):
+            room.passcode_encrypted = rotate_text(room.passcode_encrypted)
+            count += 1
+        for page in db.session.query(OfficeFacebookPage):
+            page.token_encrypted = rotate_text(page.token_encrypted)
+            count += 1
+    except SecretError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return count
 
 
 def mask(value: str | None) -> str:

@@ -28,7 +28,6 @@ from app.territory.models import Office
 
 log = logging.getLogger("puente.conferencing")
 
-PROVIDER_CHOICES = ("link", "jitsi", "zoom", "google_meet")
 API_PROVIDERS = ("zoom", "google_meet")
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")  # what Zoom ids, keys and secrets look like

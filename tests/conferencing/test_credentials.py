@@ -216,3 +216,25 @@ def test_the_offices_own_zoom_app_is_used_instead_of_the_platforms(world: Any, z
 def test_a_service_account_nested_too_deep_is_refused_not_a_crash() -> None:
     with pytest.raises(credentials.CredentialsError):
         credentials.check_service_account("[" * 19_999)
+
+
+def test_rotating_re_encrypts_every_stored_secret_so_the_old_key_can_go(app: Any, settings: Any,
+                                                                       world: Any) -> None:
+    from app.dissemination.models import OfficeFacebookPage
+    from app.secrets import rotate_all
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings(CREDENTIALS_KEY=old)
+    credentials.save_zoom(world.host, credentials.ZoomInput(account_id=ACCOUNT_ID, client_id=CLIENT_ID,
+                                                            client_secret=CLIENT_SECRET), actor=world.host_staff)
+    db.session.add(OfficeFacebookPage(office_id=world.host.id, page_id="1", token_encrypted=encrypt_text("tok-123"),
+                                      token_hint="…123"))
+    db.session.commit()
+    settings(CREDENTIALS_KEY=f"{new},{old}")
+    result = app.test_cli_runner().invoke(args=["rotate-credentials"])
+    assert result.exit_code == 0 and "2 valores" in result.output
+    settings(CREDENTIALS_KEY=new)  # the old key is gone
+    db.session.expire_all()
+    assert credentials.office_zoom(world.host.id).client_secret == CLIENT_SECRET
+    assert decrypt_text(db.session.query(OfficeFacebookPage).one().token_encrypted) == "tok-123"
+    assert rotate_all() == 2  # again: harmless
