@@ -113,6 +113,15 @@ def joined_list(session: ActivitySession) -> list[Registration]:
         .order_by(Registration.joined_at)))
 
 
+@bp.get("/gestion/sesiones/<int:session_id>/conexion")
+@login_required
+def host(session_id: int) -> ResponseReturnValue:
+    """The facilitator's page: the host link, the room panel and who joined."""
+    session = _session_or_404(session_id)
+    require("activity.edit", session.activity)
+    return render_host(session)
+
+
 @bp.get("/gestion/sesiones/<int:session_id>/conexion/conectados")
 @login_required
 def joined_fragment(session_id: int) -> ResponseReturnValue:
@@ -144,7 +153,7 @@ def set_provider(session_id: int) -> ResponseReturnValue:
             return render_host(session, form=form, status=err.status)
         return render_host(session, form=form, errors=[err.message], status=err.status)
     flash(_("Se guardó la conexión de la sesión."), "success")
-    return redirect(_safe_next(url_for("conferencing.host", session_id=session.id)))
+    return redirect(_safe_next(url_for("conferencing_staff.host", session_id=session.id)))
 
 
 @bp.post("/gestion/sesiones/<int:session_id>/conexion/reintentar")
@@ -163,7 +172,7 @@ def retry(session_id: int) -> ResponseReturnValue:
     except rooms.RoomServiceError as err:
         return render_host(session, errors=[err.message], status=err.status)
     flash(_("Se volverá a intentar en unos instantes."), "success")
-    return redirect(_safe_next(url_for("conferencing.host", session_id=session.id)))
+    return redirect(_safe_next(url_for("conferencing_staff.host", session_id=session.id)))
 
 
 # --- an office's credentials ---------------------------------------------------------------------

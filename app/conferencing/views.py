@@ -4,7 +4,8 @@ The join page answers only to the registration's signed personal link. It shows 
 a countdown computed on the server (static/js/join.js may keep it ticking), how to prepare,
 and the join button, active from ``JOIN_OPENS_MINUTES`` before the start until the end. The
 provider's URL never reaches a page outside that window. Clicking join is a POST (CSRF) that
-records attendance evidence (``record_join``) and sends the person on: a redirect for pasted
+records attendance evidence (``record_join``; the rules of who may join and when are in
+``app.conferencing.joining``) and sends the person on: a redirect for pasted
 links and Google Meet (they refuse to be framed: a new tab), an embedded room for Jitsi, and
 for Zoom either Zoom's Meeting SDK embedded in the page (when the office's or platform's
 Zoom credentials include a Meeting SDK key) or a redirect to Zoom. The Meeting SDK signature
@@ -15,34 +16,34 @@ inside the window too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_login import current_user, login_required
 
-from app.accounts.policy import can
 from app.activities.models import ActivitySession
-from app.calendar import is_cancelled
 from app.conferencing import accessibility_offered, rooms
-from app.conferencing.credentials import ZoomCredentials, zoom_for
-from app.conferencing.models import ConferenceRoom
-from app.conferencing.providers import JitsiProvider, Provider, provider_for
+from app.conferencing.joining import (
+    OPEN,
+    blocked_reason,
+    countdown_text,
+    may_enter,
+    opens_at,
+    phone_info,
+    window_state,
+    zoom_embed,
+)
+from app.conferencing.providers import JitsiProvider, provider_for
 from app.conferencing.zoom import passcodes, sdk_signature
 from app.errors import problem
-from app.extensions import db
 from app.registration import services
-from app.registration.models import Registration, RegistrationStatus
+from app.registration.models import Registration
 from app.security import CSP
 from app.timeutil import utcnow
 
 bp = Blueprint("conferencing", __name__)
 
-EARLY, OPEN, ENDED = "early", "open", "ended"
 
 
 def _private(response: Response) -> Response:
@@ -66,110 +67,8 @@ def _reg_or_error(token: str) -> Registration | Response:
         return _error(err.status, _("Enlace no válido"), err.message)
 
 
-def opens_at(session: ActivitySession) -> datetime:
-    minutes = int(current_app.config.get("JOIN_OPENS_MINUTES", 15))
-    return session.starts_at - timedelta(minutes=minutes)
-
-
-def window_state(session: ActivitySession, now: datetime | None = None) -> str:
-    now = now or utcnow()
-    if now < opens_at(session):
-        return EARLY
-    if now > session.ends_at:
-        return ENDED
-    return OPEN
-
-
-def countdown_text(session: ActivitySession, now: datetime | None = None) -> str:
-    """"Comienza en 2 horas y 5 minutos", computed on the server (works without JavaScript)."""
-    now = now or utcnow()
-    if now >= session.ends_at:
-        return _("La sesión ya terminó.")
-    if now >= session.starts_at:
-        return _("La sesión ya comenzó.")
-    total = int((session.starts_at - now).total_seconds() // 60) + 1  # round up: never "0 minutos"
-    days, rest = divmod(total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(ngettext("%(num)d día", "%(num)d días", days))
-    if hours:
-        parts.append(ngettext("%(num)d hora", "%(num)d horas", hours))
-    if minutes and not days:
-        parts.append(ngettext("%(num)d minuto", "%(num)d minutos", minutes))
-    joined = parts[0] if len(parts) == 1 else _("%(first)s y %(second)s", first=parts[0], second=parts[1])
-    return _("Comienza en %(time)s", time=joined)
-
-
-@dataclass
-class Blocked:
-    title: str
-    detail: str
-
-
-def blocked_reason(reg: Registration) -> Blocked | None:
-    """Why this registration may not join this session at all (None: it may)."""
-    session = reg.session
-    if is_cancelled(session):
-        return Blocked(_("Sesión cancelada"), _("Esta sesión fue cancelada: no hay sala a la que conectarse."))
-    if reg.status == RegistrationStatus.CANCELLED:
-        return Blocked(_("Inscripción cancelada"),
-                       _("Su inscripción está cancelada, así que no puede conectarse a esta sesión."))
-    if reg.status == RegistrationStatus.WAITLISTED:
-        return Blocked(_("Está en la lista de espera"),
-                       _("Todavía no tiene cupo. Si se libera uno le avisaremos, y entonces podrá "
-                         "conectarse desde esta página."))
-    if not session.is_remote:
-        return Blocked(_("Sesión presencial"),
-                       _("Esta sesión es solo presencial: no tiene conexión en línea. Revise el lugar "
-                         "en su página de inscripción."))
-    return None
-
-
 def _accessibility(session: ActivitySession) -> list[str]:
     return list(accessibility_offered(session))
-
-
-@dataclass
-class ZoomEmbed:
-    creds: ZoomCredentials
-    room: ConferenceRoom
-
-
-def zoom_embed(session: ActivitySession) -> ZoomEmbed | None:
-    """Zoom's Meeting SDK may show this session's meeting in the page: its room is made and
-    the credentials that made it include a Meeting SDK key and secret."""
-    if session.join_provider != "zoom":
-        return None
-    room = rooms.room_for(session)
-    if room is None or room.provider != "zoom" or not room.external_id or not room.join_url:
-        return None
-    creds = zoom_for(session.activity.host_office_id)
-    if creds is None or not creds.has_sdk:
-        return None
-    return ZoomEmbed(creds, room)
-
-
-@dataclass
-class PhoneInfo:
-    numbers: list[dict[str, str]]
-    meeting_id: str | None
-    passcode: str | None
-
-
-def phone_info(session: ActivitySession, provider: Provider) -> PhoneInfo | None:
-    """Dial-in numbers the provider gave for this session's room (only shown in the window)."""
-    if not provider.has_api:
-        return None
-    room = rooms.room_for(session)
-    if room is None or room.provider != provider.name or not room.external_id or not room.dial_in:
-        return None
-    codes = passcodes(room.passcode_encrypted)
-    if provider.name == "zoom":
-        digits = room.external_id
-        meeting_id = " ".join(digits[i:i + 4] for i in range(0, len(digits), 4)) if digits.isdigit() else digits
-        return PhoneInfo(room.dial_in, meeting_id, codes.get("phone_passcode") or codes.get("passcode"))
-    return PhoneInfo(room.dial_in, None, None)
 
 
 def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
@@ -228,10 +127,7 @@ def join_now(token: str) -> ResponseReturnValue:
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    if blocked_reason(reg) is not None:
-        return _join_page(reg, token, 409)
-    state = window_state(reg.session)
-    if state != OPEN:
+    if not may_enter(reg):
         return _join_page(reg, token, 409)
     provider = provider_for(reg.session)
     url = provider.join_url(reg.session)
@@ -293,7 +189,7 @@ def room(token: str) -> ResponseReturnValue:
         return reg
     provider = provider_for(reg.session)
     embed = zoom_embed(reg.session)
-    if blocked_reason(reg) is not None or window_state(reg.session) != OPEN or not (provider.embeddable or embed):
+    if not may_enter(reg) or not (provider.embeddable or embed):
         return redirect(url_for("conferencing.join", token=token))
     if embed is not None:
         return _zoom_room(reg, token)
@@ -319,7 +215,7 @@ def zoom_signature(token: str) -> ResponseReturnValue:
     embed = zoom_embed(reg.session)
     if embed is None:
         return _private(problem(404, _("Esta sesión no se muestra con Zoom dentro de la página.")))
-    if blocked_reason(reg) is not None or window_state(reg.session) != OPEN:
+    if not may_enter(reg):
         return _private(problem(403, _("Solo puede entrar a la sesión desde su página, mientras el acceso está "
                                        "abierto.")))
     meeting_number = str(embed.room.external_id)
@@ -333,19 +229,6 @@ def zoom_signature(token: str) -> ResponseReturnValue:
 
 
 # --- staff ---------------------------------------------------------------------------------------
-
-
-@bp.get("/gestion/sesiones/<int:session_id>/conexion")
-@login_required
-def host(session_id: int) -> ResponseReturnValue:
-    session = db.session.get(ActivitySession, session_id)
-    if session is None:
-        abort(404)
-    if not can(current_user, "activity.edit", session.activity):
-        abort(403)
-    from app.conferencing.staff_views import render_host
-
-    return render_host(session)
 
 
 @bp.app_context_processor
