@@ -97,7 +97,7 @@ def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
         # The join form redirects to the provider (Zoom, Meet, Teams); browsers apply the
         # page's form-action to that redirect, so open it to that origin only, and only
         # while the window is open (before it, not even the provider's host is revealed).
-        response.headers["Content-Security-Policy"] = _with_form_action(_origin(url))
+        response.headers["Content-Security-Policy"] = _csp_with(form_action=f"'self' {_origin(url)}")
     return response
 
 
@@ -106,12 +106,6 @@ def _origin(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def _with_form_action(origin: str) -> str:
-    parts = [p for p in CSP.split("; ") if not p.startswith("form-action")]
-    parts.append(f"form-action 'self' {origin}")
-    return "; ".join(parts)
 
 
 @bp.get("/inscripcion/<token>/conectarse")
@@ -137,13 +131,6 @@ def join_now(token: str) -> ResponseReturnValue:
     if provider.embeddable or zoom_embed(reg.session) is not None:
         return _private(redirect(url_for("conferencing.room", token=token), 303))
     return _private(redirect(url, 303))
-
-
-def _embed_csp(origin: str) -> str:
-    """The global policy with frame-src opened to the provider's origin only."""
-    parts = [p for p in CSP.split("; ") if not p.startswith("frame-src")]
-    parts.append(f"frame-src {origin}")
-    return "; ".join(parts)
 
 
 def _csp_with(**directives: str) -> str:
@@ -196,7 +183,7 @@ def room(token: str) -> ResponseReturnValue:
     url = provider.join_url(reg.session)
     response = _page("conferencing/room.html", reg=reg, token=token, session=reg.session, room_url=url)
     origin = JitsiProvider.origin()
-    response.headers["Content-Security-Policy"] = _embed_csp(origin)
+    response.headers["Content-Security-Policy"] = _csp_with(frame_src=origin)
     response.headers["Permissions-Policy"] = (
         f'camera=(self "{origin}"), microphone=(self "{origin}"), '
         f'display-capture=(self "{origin}"), fullscreen=(self "{origin}"), geolocation=()')
