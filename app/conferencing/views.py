@@ -194,7 +194,7 @@ def room(token: str) -> ResponseReturnValue:
 def zoom_signature(token: str) -> ResponseReturnValue:
     """The Meeting SDK signature for this registration's session, as JSON (the room page's
     script asks for it just before joining). 404: no such link or no embedded Zoom here;
-    403: the registration may not join now."""
+    410: the link expired or was replaced; 403: the registration may not join now."""
     try:
         reg = services.registration_from_token(token)
     except services.RegistrationError as err:

@@ -289,7 +289,8 @@ def sdk_signature(creds: ZoomCredentials, meeting_number: str, *, not_after: dat
                   now: float | None = None) -> tuple[str, int]:
     """A Meeting SDK JWT (HS256 under the SDK secret) to join ``meeting_number`` as an attendee.
 
-    Valid ``ZOOM_SDK_SIGNATURE_SECONDS`` (default 5 minutes), never past ``not_after``. Zoom
+    Valid ``ZOOM_SDK_SIGNATURE_SECONDS`` (default 5 minutes, at least 30 seconds), and not past
+    ``not_after`` except by that 30-second minimum at the very end of a session. Zoom
     wants ``exp - iat`` of at least 30 minutes, so ``iat`` is put that far before ``exp``
     rather than making the token live longer. Returns (token, exp).
     """
