@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.accounts.models import Role, User
-from app.accounts.policy import can
+from app.accounts.policy import can, refused_link
 from app.activities import services as core
 from app.activities.models import (
     Activity,
@@ -87,6 +87,22 @@ class ConflictsFound(ActivityError):
 
 def _forbid() -> ActivityError:
     return ActivityError(_("No tiene permiso para hacer esto."), status=403)
+
+
+def _check_links(refs: dict[str, Any], actor: User, activity: Activity | None = None) -> None:
+    """Refuse (403) a network or convening office the actor may not tie the workshop to."""
+    refused = refused_link(actor, host=refs["host"], networks=refs["networks"], convening=refs["convening"],
+                           activity=activity)
+    if refused is None:
+        return
+    field_name, obj = refused
+    if field_name == "network_ids":
+        message = _("No puede sumar el taller a «%(name)s»: elija una red con la que trabaje su oficina.",
+                    name=obj.name)
+    else:
+        message = _("No puede pedir a «%(name)s» que convoque: elija una oficina con la que trabaje su red.",
+                    name=obj.name)
+    raise ActivityError(message, field=field_name, status=403)
 
 
 def _get(model: Any, ident: Any, field_name: str, message: str) -> Any:
@@ -239,6 +255,7 @@ def create_workshop(data: WorkshopData, schedule: Schedule | None, *, actor: Use
     refs = _resolve(data)
     if not can(actor, "activity.create", refs["host"]):
         raise _forbid()
+    _check_links(refs, actor)
     if schedule is not None:
         core.validate_session_input(schedule.first)
         spans = _schedule_spans(schedule)
@@ -287,6 +304,11 @@ def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: User) -> W
         if not can(actor, "activity.assign_host", activity):
             raise ActivityError(_("Solo la coordinación de la red puede cambiar la oficina que dicta."),
                                 field="host_office_id", status=403)
+        if not can(actor, "activity.create", refs["host"]):  # the same check as creating it there
+            raise ActivityError(_("No puede trasladar el taller a «%(name)s»: elija su oficina o una de la red "
+                                  "que coordina.", name=refs["host"].name), field="host_office_id", status=403)
+    _check_links(refs, actor, activity)
+    if refs["host"].id != activity.host_office_id:
         activity.host_office = refs["host"]
     title = (data.title or "").strip()
     if not title:

@@ -24,7 +24,14 @@ from wtforms import SelectChoice
 
 from app.accounts.guards import current_account, require
 from app.accounts.models import Role, User
-from app.accounts.policy import can, visible_activities, visible_networks, visible_offices
+from app.accounts.policy import (
+    can,
+    linkable_networks,
+    linkable_offices,
+    visible_activities,
+    visible_networks,
+    visible_offices,
+)
 from app.activities.models import Activity, ActivityKind, ActivitySession, ActivityStatus, SessionStatus
 from app.activities.services import ActivityError
 from app.extensions import db
@@ -179,23 +186,20 @@ def _fill_workshop_choices(form: WorkshopForm, me: User, activity: Activity | No
         host_id = activity.host_office_id
     if "host_office_id" in form:
         hosts = _host_offices(me, activity.host_office if activity is not None else None)
-        if activity is not None:  # the coordinator may move it to any office of its networks
-            for n in activity.networks:
-                hosts += [o for o in n.offices if o not in hosts]
         mixed_zones = len({o.timezone for o in hosts}) > 1
         form.host_office_id.choices = [SelectChoice("", _("Elija una oficina"))] + [
             SelectChoice(str(o.id), _office_label(o, mixed_zones)) for o in hosts]
     host = db.session.get(Office, host_id) if host_id else None
 
-    # Networks: those the user may see, plus those the workshop already has.
-    networks: list[Network] = list(db.session.scalars(visible_networks(me)))
+    # Networks: those the user may tie the workshop to, plus those the workshop already has.
+    networks: list[Network] = list(db.session.scalars(linkable_networks(me)))
     if activity is not None:
         networks += [n for n in activity.networks if n not in networks]
     chosen_networks = _selected(form.network_ids.data)
     network_options = [Option(str(n.id), n.name) for n in networks]
 
-    # Convening offices: the offices the user may see (in-network first), minus the host.
-    offices: list[Office] = list(db.session.scalars(visible_offices(me)))
+    # Convening offices: those the user may ask to convene (in-network first), minus the host.
+    offices: list[Office] = list(db.session.scalars(linkable_offices(me)))
     if activity is not None:
         offices += [o for o in activity.convening_offices if o not in offices]
     in_networks = {o.id for n in networks if n.id in chosen_networks for o in n.offices}

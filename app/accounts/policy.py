@@ -60,6 +60,8 @@ ACTIONS = frozenset(
         "activity.note",
         "activity.convene",
         "activity.assign_host",
+        "activity.add_network",  # tie an activity to this network (target: Network)
+        "activity.add_convening",  # make this office convene an activity (target: Office)
         "topic.manage",
         # registrations of an activity's sessions (target: Activity, ActivitySession or Registration)
         "registration.view",
@@ -164,11 +166,26 @@ def _coordinates_office(user: User, office: Office) -> bool:
     return bool(coordinated_network_ids(user) & _office_network_ids(office))
 
 
+def linkable_network_ids(user: User) -> set[int]:
+    """Networks office staff may tie an activity to: their office's networks and, when their
+    office coordinates a network this year, every network of the regions it coordinates in (an
+    inter-network workshop). Not SENCE (see ``_on_network``)."""
+    coordinated = coordinated_network_ids(user)
+    ids = member_network_ids(user) | coordinated
+    if coordinated:
+        regions = select(network_regions.c.region_code).where(network_regions.c.network_id.in_(coordinated))
+        ids |= set(db.session.scalars(
+            select(network_regions.c.network_id).where(network_regions.c.region_code.in_(regions))))
+    return ids
+
+
 # --- rules per target type -----------------------------------------------------------------
 
 
 def _on_network(user: User, action: str, network: Network) -> bool:
     regions = network.region_codes
+    if action == "activity.add_network":
+        return _regional_for(user, regions) or network.id in linkable_network_ids(user)
     if action in ("network.view", "audit.read"):
         return (_regional_for(user, regions) or is_coordinator(user, network)
                 or (action == "network.view" and network.id in member_network_ids(user)))
@@ -197,6 +214,8 @@ def _on_office(user: User, action: str, office: Office) -> bool:
         return own
     if action == "activity.create":  # host an activity at this office
         return own or _coordinates_office(user, office)
+    if action == "activity.add_convening":
+        return own or _regional_for(user, region) or bool(linkable_network_ids(user) & _office_network_ids(office))
     return False
 
 
@@ -609,3 +628,57 @@ def visible_registrations(user: User, session: Any) -> Select[tuple[Any]]:
     if access.rows == "office" and access.office_id is not None:
         return q.where(Registration.office_id == access.office_id)
     return q.where(false())
+
+
+# --- what an activity may be tied to -------------------------------------------------------
+
+
+def linkable_networks(user: User) -> Select[tuple[Network]]:
+    """Networks ``user`` may tie an activity to (the ``activity.add_network`` rule), by name."""
+    q = select(Network).order_by(Network.name)
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        return q.where(Network.id.in_(select(network_regions.c.network_id).where(
+            network_regions.c.region_code == user.region_code)))
+    return q.where(Network.id.in_(linkable_network_ids(user) or {-1}))
+
+
+def linkable_offices(user: User) -> Select[tuple[Office]]:
+    """Offices ``user`` may make convene an activity (the ``activity.add_convening`` rule): their
+    own and the offices of the networks they may tie it to (SENCE regional: their region)."""
+    from app.territory.models import Comuna
+
+    q = select(Office).order_by(Office.name)
+    if not _is_staff(user):
+        return q.where(false())
+    if _national(user):
+        return q
+    if user.role == Role.SENCE_REGIONAL:
+        return q.join(Comuna, Comuna.code == Office.comuna_code).where(Comuna.region_code == user.region_code)
+    in_nets = select(network_offices.c.office_id).where(
+        network_offices.c.network_id.in_(linkable_network_ids(user) or {-1}))
+    return q.where((Office.id == user.office_id) | Office.id.in_(in_nets))
+
+
+def refused_link(user: User, *, host: Office, networks: list[Network], convening: list[Office],
+                 activity: Any = None) -> tuple[str, Network | Office] | None:
+    """The first network or convening office ``user`` may not tie an activity hosted at ``host``
+    to, with the field it came in (``network_ids`` or ``convening_office_ids``); None if all may.
+
+    The host's own networks are always allowed (they already reach the activity through its
+    host), and so is whatever ``activity`` already has: someone who edits an inter-network
+    workshop keeps what its coordinator added without being able to add it themselves.
+    """
+    had_networks = {n.id for n in activity.networks} if activity is not None else set()
+    had_offices = {o.id for o in activity.convening_offices} if activity is not None else set()
+    allowed_networks = had_networks | _office_network_ids(host)
+    for network in networks:
+        if network.id not in allowed_networks and not can(user, "activity.add_network", network):
+            return "network_ids", network
+    for office in convening:
+        if office.id not in had_offices | {host.id} and not can(user, "activity.add_convening", office):
+            return "convening_office_ids", office
+    return None

@@ -11,7 +11,7 @@ from itertools import product
 
 import pytest
 
-from app.accounts.policy import ACTIONS, UnknownAction, can
+from app.accounts.policy import ACTIONS, UnknownAction, can, linkable_networks, linkable_offices
 from app.extensions import db
 from app.territory.models import Region
 
@@ -91,6 +91,9 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
             ("network.view", "net_a"), ("network.edit", "net_a"), ("audit.read", "net_a"),
             ("staff.deactivate", "a1"), ("staff.deactivate", "a2"),
             ("staff.view", "staff_of_a2"), ("staff.deactivate", "staff_of_a2"),
+            # an inter-network workshop: any network of the region A1 coordinates in, and its offices
+            ("activity.add_network", "net_a"), ("activity.add_network", "net_b"),
+            ("activity.add_convening", "a1"), ("activity.add_convening", "a2"), ("activity.add_convening", "b1"),
         } | {(a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene",
                                      "activity.assign_host", "registration.view", "registration.create",
                                      "registration.manage", "registration.export",
@@ -101,7 +104,8 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                        ("campaign.view", "camp_a2"), ("campaign.manage", "camp_a2"),
                        ("office.view", "a1"), ("office.view", "a2"), ("office.edit", "a2"),
                        ("staff.view", "a2"), ("staff.invite", "a2"), ("network.view", "net_a"),
-                       ("staff.view", "staff_of_a2")} | {
+                       ("staff.view", "staff_of_a2"), ("activity.add_network", "net_a"),
+                       ("activity.add_convening", "a1"), ("activity.add_convening", "a2")} | {
                        (a, "act_a") for a in ("activity.view", "activity.edit", "activity.note", "activity.convene",
                                               "registration.view", "registration.create", "registration.manage",
                                               "registration.export", "registration.view_personal",
@@ -111,13 +115,15 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                                                                 ("office.conferencing", "x"),
                                                                 ("office.facebook", "x"), ("contacts.import", "x"),
                                                                 ("campaign.create", "act_a"),
-                                                                ("activity.create", "x")} | {
+                                                                ("activity.create", "x"),
+                                                                ("activity.add_convening", "x")} | {
             (a, "act_a") for a in ("activity.view", "activity.note", "activity.convene", "registration.view",
                                    "registration.create", "registration.manage", "registration.export")}
     if user == "sence_rm":
         nets = {(a, n) for a in ("network.view", "network.edit", "network.assign_coordinator",
-                                 "audit.read") for n in ("net_a", "net_b")}
-        offices = _office_rights("a1", "a2", "b1") | {(a, o) for a in ("staff.deactivate", "office.conferencing")
+                                 "audit.read", "activity.add_network") for n in ("net_a", "net_b")}
+        offices = _office_rights("a1", "a2", "b1") | {(a, o) for a in ("staff.deactivate", "office.conferencing",
+                                                                       "activity.add_convening")
                                                       for o in ("a1", "a2", "b1")}
         region = {(a, "rm") for a in ("network.create", "office.create", "audit.read",
                                       "network.view", "office.view")}
@@ -129,8 +135,9 @@ def expected_allowed(user: str) -> set[tuple[str, str]] | str:
                 | nets | offices | region | unit | staff)
     if user == "sence_mag":
         nets = {(a, "net_m") for a in ("network.view", "network.edit", "network.assign_coordinator",
-                                       "audit.read")}
-        offices = _office_rights("m1") | {("staff.deactivate", "m1"), ("office.conferencing", "m1")}
+                                       "audit.read", "activity.add_network")}
+        offices = _office_rights("m1") | {("staff.deactivate", "m1"), ("office.conferencing", "m1"),
+                                          ("activity.add_convening", "m1")}
         region = {(a, "mag") for a in ("network.create", "office.create", "audit.read",
                                        "network.view", "office.view")}
         unit = {(a, "unit_mag") for a in ("staff.view", "staff.invite", "staff.deactivate")}
@@ -167,3 +174,14 @@ def test_unknown_action_is_an_error_not_a_silent_refusal(factory):
 def test_coordination_of_an_earlier_year_grants_nothing_now(world):
     users, targets = world
     assert not can(users["staff_a2"], "network.edit", targets["net_a"])
+
+
+def test_the_networks_and_offices_offered_for_an_activity_are_those_the_rules_allow(world):
+    users, targets = world
+    networks = {t for t in targets.values() if type(t).__name__ == "Network"}
+    offices = {t for t in targets.values() if type(t).__name__ == "Office"}
+    for name, user in users.items():
+        offered_networks = set(db.session.scalars(linkable_networks(user))) & networks
+        offered_offices = set(db.session.scalars(linkable_offices(user))) & offices
+        assert offered_networks == {n for n in networks if can(user, "activity.add_network", n)}, name
+        assert offered_offices == {o for o in offices if can(user, "activity.add_convening", o)}, name
