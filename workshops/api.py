@@ -473,7 +473,8 @@ def update_workshop(workshop_id: int, json_data: dict[str, Any]) -> dict[str, An
     Solo los campos enviados cambian; los demás conservan su valor. Las listas (redes,
     oficinas convocantes, personas facilitadoras) se reemplazan completas. Lo hace el personal
     de la oficina que dicta o la coordinación de la red; cambiar la oficina que dicta, solo la
-    coordinación.
+    coordinación, y solo a una oficina para la que podría crear el taller. Una red u oficina
+    convocante nueva debe ser una con la que usted trabaja (403 si no); nada cambia si se rechaza.
     """
     user = current_api_user()
     workshop = _load(workshop_id)

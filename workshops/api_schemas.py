@@ -144,13 +144,17 @@ class WorkshopPatch(ApiSchema):
                              "example": "Cómo enfrentar una entrevista de trabajo"})
     description = String(metadata={"description": "Descripción para el público."})
     topic_id = _id("Tema del catálogo (/api/v1/workshops/topics).")
-    host_office_id = _id("Oficina que dicta. Cambiarla es de la coordinación de la red.")
+    host_office_id = _id("Oficina que dicta. Cambiarla es de la coordinación de la red, y solo a una oficina "
+                         "para la que podría crear el taller (la suya o una de la red que coordina); si no, 403.")
     audience = String(metadata={"description": "A quién está dirigido."})
     language = String(metadata={"description": "Idioma: es, en, ht (criollo haitiano) o arn (mapudungun).",
                                 "example": "es"})
     network_ids = _ids("Redes a las que pertenece (varias = taller interredes). Si se omite al "
-                       "crear, las redes de la oficina que dicta.")
-    convening_office_ids = _ids("Oficinas convocantes.")
+                       "crear, las redes de la oficina que dicta. Se pueden sumar las redes de su oficina; "
+                       "la coordinación, también las de las regiones donde coordina. Otra red: 403. "
+                       "Las que el taller ya tiene se conservan.")
+    convening_office_ids = _ids("Oficinas convocantes: la suya o las de una red que usted puede sumar (otra "
+                                "oficina: 403). Las que el taller ya tiene se conservan.")
     facilitator_user_ids = _ids("Personal que facilita: de la oficina que dicta o de una convocante.")
     guest_facilitators = List(String(), validate=Length(max=MAX_IDS, error=_l("Elija como máximo {max}.")),
                               metadata={"description": "Nombres de personas facilitadoras invitadas."})
