@@ -138,7 +138,7 @@ def _public() -> ColumnElement[bool]:
 
 
 def _staff_may_view(user: User) -> ColumnElement[bool]:
-    """``can(user, "activity.view", activity)`` as a query condition (``policy._on_activity``)."""
+    """``can(user, "activity.view", activity)`` as a query condition (``policy.rules._on_activity``)."""
     if not can(user, "activity.view"):
         return false()
     if user.role == Role.SENCE_NATIONAL:
