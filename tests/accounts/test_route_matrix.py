@@ -287,6 +287,7 @@ def _leaks(resp: Any) -> list[str]:
 
 def walk(app: Flask, client: Any, world: World, role: str) -> list[str]:
     problems: list[str] = []
+    seen: set[str] = set()  # the markers the control saw: each must show somewhere, or it proves nothing
     user = world.users.get(role)
     if user is not None:
         assert login(client, user.email, DEMO_PASSWORD if role != "employer" else
@@ -310,6 +311,7 @@ def walk(app: Flask, client: Any, world: World, role: str) -> list[str]:
         if role == "national":
             if resp.status_code != route.control:
                 problems.append(f"{where}: the control expected {route.control}")
+            seen.update(_leaks(resp))
             continue
         if route.get == OBJECT and not denied(resp, is_api):
             problems.append(f"{where}: expected a refusal")
@@ -320,7 +322,8 @@ def walk(app: Flask, client: Any, world: World, role: str) -> list[str]:
             problems.append(f"{where}: shows Magallanes' {leaked}")
 
     if role == "national":
-        return problems
+        unseen = [m for m in MARKERS if m not in seen]
+        return problems + ([f"national: no page shows the markers {unseen}; fix MARKERS"] if unseen else [])
     before = fingerprint()
     for rule in rules:
         route, url, is_api = ROUTES[rule.endpoint], urls[(rule.rule, rule.endpoint)], rule.rule.startswith("/api/")

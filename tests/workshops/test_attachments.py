@@ -118,6 +118,8 @@ def test_the_staff_form_refuses_a_far_host_and_changes_nothing(client, world):
         "network_ids": [str(world.network.id)], "convening_office_ids": [str(world.convening.id)],
         "date": f"{day:%Y-%m-%d}"})
     assert resp.status_code == 403
+    page = html.unescape(resp.get_data(as_text=True))
+    assert "No puede trasladar el taller a «OMIL Punta Arenas»" in page and 'value="Movido"' in page
     assert _snapshot(w) == before
 
 
