@@ -166,7 +166,7 @@ ACTORS = {
 
 @dataclass
 class World:
-    ids: dict[str, Any]  # URL argument name -> value; also named objects for bodies
+    ids: dict[str, Any]  # URL argument name -> a Magallanes value; also names used in bodies and queries
     users: dict[str, User]
 
 
@@ -246,7 +246,10 @@ def staff_rules(app: Flask) -> list[Any]:
 def _url(rule: Any, route: Route, world: World) -> str:
     from flask import url_for
 
-    values = {arg: world.ids[route.args.get(arg, arg)] for arg in rule.arguments}
+    names = {arg: route.args.get(arg, arg) for arg in rule.arguments}
+    unknown = sorted(n for n in names.values() if n not in world.ids)
+    assert not unknown, f"{rule.endpoint}: give {unknown} a Magallanes value in build_world's ids"
+    values = {arg: world.ids[name] for arg, name in names.items()}
     url = url_for(rule.endpoint, **values)
     return f"{url}?{route.query.format(**world.ids)}" if route.query else url
 
@@ -357,7 +360,7 @@ def test_every_staff_route_is_classified_in_this_test(app: Flask) -> None:
     assert not missing, (
         "These staff routes are not in the authorization matrix. Classify each in ROUTES in "
         "tests/accounts/test_route_matrix.py (OBJECT, LIST, PUBLIC, CREATE, or SKIP with where it "
-        f"is covered), giving its URL arguments in ARGS if they are new: {missing}")
+        f"is covered); a new URL argument also needs a Magallanes value in build_world's ids: {missing}")
     stale = sorted(set(ROUTES) - endpoints)
     assert not stale, f"ROUTES lists endpoints that no longer exist: {stale}"
     for endpoint, route in ROUTES.items():
