@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import ApiToken, Invitation, Role, User
+from app.accounts.throttle import account_throttle
 from app.audit.services import record
 from app.extensions import db, login_manager
 from app.outbox.services import enqueue_email
@@ -42,13 +43,29 @@ class AccountError(ValueError):
         self.status = status
 
 
+class LoginThrottled(AccountError):
+    """Too many login attempts for one account (typed email), from any address."""
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+    """The session's user, if the cookie's stamp ("id:session_version") is still current.
+
+    A cookie without a version (issued before versions existed) or with an older one, kept
+    after a logout, a password change or reset, or "cerrar las demás sesiones", loads nobody.
+    """
+    raw_id, sep, raw_version = str(user_id).partition(":")
+    if not sep or not raw_id.isdecimal() or not raw_version.isdecimal():
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or user.session_version != int(raw_version):
+        return None
+    return user
+
+
+def bump_session_version(user: User) -> None:
+    """End every session issued so far for ``user`` (the caller commits)."""
+    user.session_version = User.session_version + 1  # in SQL: concurrent bumps both count
 
 
 def normalise_email(email: str) -> str:
@@ -73,7 +90,17 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same cost either way)."""
+    """The active user with this email and password, or None (same cost either way).
+
+    Raises ``LoginThrottled`` (429) once the typed email has used up its attempts
+    (``LOGIN_ACCOUNT_RATE_LIMIT``, from any address), known account or not.
+    """
+    throttle = account_throttle()
+    if not throttle.attempt(email):
+        raise LoginThrottled(
+            _("Hubo demasiados intentos fallidos de ingreso con este correo. Por seguridad, espere "
+              "%(n)s minutos y vuelva a intentarlo, o pida un enlace para cambiar su contraseña.",
+              n=throttle.minutes_left(email)), status=429)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
@@ -87,6 +114,7 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     record("auth.login", user, actor=user, office_id=user.office_id, region_code=user.region_code)
     db.session.commit()
+    throttle.clear(email)
     return user
 
 
@@ -317,12 +345,31 @@ def user_from_reset_token(token: str) -> User:
 
 
 def reset_password(token: str, password: str) -> User:
+    """Set a new password from an emailed link: every session and every API token ends.
+
+    A reset proves only that the person reads the account's email, which is also what someone
+    who lost control of the account does: a token or a session the intruder made must not
+    outlive it. The reset page says so before the password is saved.
+    """
     user = user_from_reset_token(token)
     check_password_strength(password)
     user.password_hash = hash_password(password)
-    record("auth.password_reset", user, actor=user, office_id=user.office_id)
+    bump_session_version(user)
+    revoked = _revoke_all_tokens(user)
+    record("auth.password_reset", user, f"tokens_revocados={revoked}" if revoked else "",
+           actor=user, office_id=user.office_id)
     db.session.commit()
+    account_throttle().clear(user.email)  # the owner proved it: failed attempts no longer lock
     return user
+
+
+def _revoke_all_tokens(user: User) -> int:
+    n = 0
+    for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None))):
+        tok.revoked_at = utcnow()
+        n += 1
+    return n
 
 
 def deactivate_user(user: User, actor: User) -> None:
@@ -331,9 +378,8 @@ def deactivate_user(user: User, actor: User) -> None:
     if not user.active:
         raise AccountError(_("Esa cuenta ya estaba desactivada."), status=409)
     user.active = False
-    for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                         ApiToken.revoked_at.is_(None))):
-        tok.revoked_at = utcnow()
+    bump_session_version(user)  # a later reactivation does not revive old cookies
+    _revoke_all_tokens(user)
     record("staff.deactivate", user, actor=actor, office_id=user.office_id,
            region_code=user.region_code)
     db.session.commit()

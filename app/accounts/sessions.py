@@ -1,0 +1,56 @@
+"""Ending sessions: logout, "cerrar las demás sesiones" and a password change.
+
+Sessions are signed cookies the server does not keep, so a copied cookie stays valid until
+something it carries stops matching. Each cookie carries the account's ``session_version``
+(``User.get_id``); these services raise it, and ``load_user`` refuses any older cookie. The
+view then re-issues the current cookie where the person stays logged in.
+
+Personal API tokens are not sessions: they are listed and revoked on their own on
+*Mi cuenta*, and only a password reset (``services.reset_password``) or a deactivation
+revokes them all.
+"""
+
+from __future__ import annotations
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+
+from app.accounts import services
+from app.accounts.models import User
+from app.audit.services import record
+from app.extensions import db
+
+
+def log_out(user: User) -> None:
+    """End this session and every other one of the account (a copied cookie included)."""
+    services.bump_session_version(user)
+    record("auth.logout", user, actor=user, office_id=user.office_id)
+    db.session.commit()
+
+
+def end_other_sessions(user: User) -> None:
+    """End every session of the account; the caller re-issues the current one's cookie."""
+    services.bump_session_version(user)
+    record("auth.sessions_ended", user, actor=user, office_id=user.office_id)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password knowing the current one; every other session ends.
+
+    API tokens stay: the person is logged in and sees them listed beside this form.
+    """
+    try:
+        ok = bool(user.password_hash) and services._hasher.verify(user.password_hash or "", current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise services.AccountError(_("La contraseña actual no es correcta."), field="current")
+    services.check_password_strength(new)
+    if current == new:
+        raise services.AccountError(_("La contraseña nueva debe ser distinta de la actual."),
+                                    field="password")
+    user.password_hash = services.hash_password(new)
+    services.bump_session_version(user)
+    record("auth.password_change", user, actor=user, office_id=user.office_id)
+    db.session.commit()
