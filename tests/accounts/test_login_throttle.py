@@ -154,3 +154,27 @@ def test_logins_through_redis_lock_the_account_across_addresses(
     # another process, same Redis: locked there too
     monkeypatch.setitem(app.extensions, "account_throttle", redis_throttles[1])
     assert _login_from(client, "10.7.0.2", user.email, factory.password).status_code == 429
+
+
+def _race(throttles: list[AccountThrottle], email: str, n: int = 40) -> int:
+    """``n`` attempts at once, spread over ``throttles``; how many were let through."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(n)
+
+    def one(i: int) -> bool:
+        barrier.wait()
+        return throttles[i % len(throttles)].attempt(email)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return sum(pool.map(one, range(n)))
+
+
+def test_parallel_attempts_never_get_past_the_limit_in_memory(app):
+    throttle = AccountThrottle(MemoryStorage(), "10 per 15 minutes", "secreto")
+    assert _race([throttle], "paralela@example.cl") == 10
+
+
+def test_parallel_attempts_from_two_processes_never_get_past_the_limit_in_redis(redis_throttles):
+    assert _race(list(redis_throttles), "compartida@example.cl") == 10

@@ -183,3 +183,14 @@ def test_the_api_refuses_a_copied_session_after_logout(app, client, logged_in):
     assert copy.get("/api/v1/me").status_code == 200
     client.post("/cuenta/salir", data={"csrf_token": get_csrf(client, "/cuenta/")})
     assert copy.get("/api/v1/me").status_code == 401
+
+
+def test_a_deactivated_account_stays_out_even_if_it_is_turned_back_on(app, client, logged_in, factory):
+    member = logged_in()
+    copy = _copy_of(client, app)
+    admin = factory.user("sence_national")
+    services.deactivate_user(db.session.get(User, member.id), admin)
+    assert not _is_in(copy)
+    db.session.get(User, member.id).active = True
+    db.session.commit()
+    assert not _is_in(copy)
