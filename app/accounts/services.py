@@ -1,4 +1,4 @@
-"""Accounts: authentication, invitations, password reset and personal API tokens.
+"""Accounts: authentication, invitations and personal API tokens (passwords: passwords.py).
 
 Every function that changes state commits once (its own transaction) and raises
 ``AccountError`` with a message fit to show the user.
@@ -299,71 +299,8 @@ def accept_invitation(token: str, *, name: str, password: str) -> User:
     return user
 
 
-# --- password reset ------------------------------------------------------------------------
-
-
-def _reset_fingerprint(user: User) -> str:
-    # Changes when the password changes, so a reset link works once.
-    return hashlib.sha256((user.password_hash or "none").encode()).hexdigest()[:16]
-
-
-def request_password_reset(email: str) -> None:
-    """Queue a reset link if the account exists. Says nothing either way (no enumeration)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.active:
-        return
-    token = _serializer("password-reset").dumps({"u": user.id, "f": _reset_fingerprint(user)})
-    link = external_url("accounts.reset_password", token=token)
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"]
-    ctx = {"user": user, "link": link, "minutes": minutes}
-    enqueue_email(
-        dedupe_key=f"password-reset:{user.id}:{secrets.token_hex(8)}",
-        to=user.email, to_name=user.name,
-        subject=_("Cambio de contraseña en Puente Laboral"),
-        body_text=render_template("email/password_reset.txt", **ctx),
-        body_html=render_template("email/password_reset.html", **ctx),
-        kind="password_reset", office_id=None,
-    )
-    record("auth.password_reset_requested", user, actor=user, office_id=user.office_id)
-    db.session.commit()
-
-
-def user_from_reset_token(token: str) -> User:
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"] * 60
-    try:
-        data = _serializer("password-reset").loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise AccountError(_("El enlace para cambiar la contraseña venció. Pida uno nuevo."),
-                           status=410) from exc
-    except BadSignature as exc:
-        raise AccountError(_("El enlace para cambiar la contraseña no es válido."), status=400) from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("f") != _reset_fingerprint(user):
-        raise AccountError(_("El enlace para cambiar la contraseña ya fue usado o no es válido."),
-                           status=410)
-    return user
-
-
-def reset_password(token: str, password: str) -> User:
-    """Set a new password from an emailed link: every session and every API token ends.
-
-    A reset proves only that the person reads the account's email, which is also what someone
-    who lost control of the account does: a token or a session the intruder made must not
-    outlive it. The reset page says so before the password is saved.
-    """
-    user = user_from_reset_token(token)
-    check_password_strength(password)
-    user.password_hash = hash_password(password)
-    bump_session_version(user)
-    revoked = _revoke_all_tokens(user)
-    record("auth.password_reset", user, f"tokens_revocados={revoked}" if revoked else "",
-           actor=user, office_id=user.office_id)
-    db.session.commit()
-    account_throttle().clear(user.email)  # the owner proved it: failed attempts no longer lock
-    return user
-
-
-def _revoke_all_tokens(user: User) -> int:
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live API token of ``user`` (the caller commits); how many there were."""
     n = 0
     for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
                                                          ApiToken.revoked_at.is_(None))):
@@ -379,7 +316,7 @@ def deactivate_user(user: User, actor: User) -> None:
         raise AccountError(_("Esa cuenta ya estaba desactivada."), status=409)
     user.active = False
     bump_session_version(user)  # a later reactivation does not revive old cookies
-    _revoke_all_tokens(user)
+    revoke_all_tokens(user)
     record("staff.deactivate", user, actor=actor, office_id=user.office_id,
            region_code=user.region_code)
     db.session.commit()

@@ -1,4 +1,6 @@
-"""Ending sessions: logout, "cerrar las demás sesiones" and a password change.
+"""Ending sessions: logout and "cerrar las demás sesiones".
+
+A password change or reset (``app/accounts/passwords.py``) ends them the same way.
 
 Sessions are signed cookies the server does not keep, so a copied cookie stays valid until
 something it carries stops matching. Each cookie carries the account's ``session_version``
@@ -6,14 +8,11 @@ something it carries stops matching. Each cookie carries the account's ``session
 view then re-issues the current cookie where the person stays logged in.
 
 Personal API tokens are not sessions: they are listed and revoked on their own on
-*Mi cuenta*, and only a password reset (``services.reset_password``) or a deactivation
+*Mi cuenta*, and only a password reset (``passwords.reset_password``) or a deactivation
 revokes them all.
 """
 
 from __future__ import annotations
-
-from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
 
 from app.accounts import services
 from app.accounts.models import User
@@ -32,25 +31,4 @@ def end_other_sessions(user: User) -> None:
     """End every session of the account; the caller re-issues the current one's cookie."""
     services.bump_session_version(user)
     record("auth.sessions_ended", user, actor=user, office_id=user.office_id)
-    db.session.commit()
-
-
-def change_password(user: User, current: str, new: str) -> None:
-    """Change the password knowing the current one; every other session ends.
-
-    API tokens stay: the person is logged in and sees them listed beside this form.
-    """
-    try:
-        ok = bool(user.password_hash) and services._hasher.verify(user.password_hash or "", current)
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        raise services.AccountError(_("La contraseña actual no es correcta."), field="current")
-    services.check_password_strength(new)
-    if current == new:
-        raise services.AccountError(_("La contraseña nueva debe ser distinta de la actual."),
-                                    field="password")
-    user.password_hash = services.hash_password(new)
-    services.bump_session_version(user)
-    record("auth.password_change", user, actor=user, office_id=user.office_id)
     db.session.commit()

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from app.accounts import services, sessions
+from app.accounts import passwords, services, sessions
 from app.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -82,7 +82,7 @@ def logout() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data or "")
+        passwords.request_password_reset(form.email.data or "")
         kick_delivery()
         flash(_("Si hay una cuenta con ese correo, le enviamos un enlace para cambiar la contraseña."),
               "success")
@@ -93,7 +93,7 @@ def forgot_password() -> ResponseReturnValue:
 @bp.route("/cuenta/contrasena/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> ResponseReturnValue:
     try:
-        services.user_from_reset_token(token)
+        passwords.user_from_reset_token(token)
     except services.AccountError as err:
         return render_template("errors/error.html", status=err.status, title=_("Enlace no válido"),
                                detail=err.message), err.status
@@ -101,7 +101,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     errors: list[str] = []
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data or "")
+            passwords.reset_password(token, form.password.data or "")
         except services.AccountError as err:
             errors.append(err.message)
         else:
@@ -164,7 +164,7 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = current_account()
         try:
-            sessions.change_password(user, form.current.data or "", form.password.data or "")
+            passwords.change_password(user, form.current.data or "", form.password.data or "")
         except services.AccountError as err:
             target = form[err.field] if err.field and err.field in form else form.password
             target.errors = [*target.errors, err.message]  # type: ignore[misc]
