@@ -76,6 +76,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(settings)
+    from app.config import unshared_state_warning
+
+    if warning := unshared_state_warning(settings):
+        logging.getLogger("puente.startup").warning(warning)
     # ``<int:…>`` in every route stops at the largest id a row can have (32-bit on
     # PostgreSQL): a larger number is a plain 404, never a database error.
     app.url_map.converters["int"] = IdConverter
@@ -100,6 +104,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    from app.accounts import throttle
+
+    throttle.init_app(app)  # per-account login attempts, in the limiter's store
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],

@@ -66,6 +66,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM") or "Puente Laboral <no-responder@puentelaboral.cl>",
         "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(instance / "huey.db"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "10 per 5 minutes",
+        # Login attempts per account (typed email), from any address (app/accounts/throttle.py).
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT") or "10 per 15 minutes",
+        # Web processes serving this app: gunicorn reads it as its default --workers, and
+        # gunicorn.conf.py sets it to the real count (-w included) before workers start.
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 1),
         "INVITATION_MAX_AGE_HOURS": _int("INVITATION_MAX_AGE_HOURS", 72),
         "PASSWORD_RESET_MAX_AGE_MINUTES": _int("PASSWORD_RESET_MAX_AGE_MINUTES", 60),
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
@@ -180,7 +185,29 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
     cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] or "memory://"
     cfg["RATELIMIT_HEADERS_ENABLED"] = True
+    if production:
+        _check_shared_rate_limits(cfg)
     return cfg
+
+
+def _check_shared_rate_limits(cfg: dict[str, Any]) -> None:
+    """Without Redis, rate-limit counters live in each process: refuse several web processes."""
+    workers = int(cfg.get("WEB_CONCURRENCY") or 1)
+    if workers > 1 and str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        raise ConfigError(
+            f"PUENTE_ENV=production con {workers} procesos web (WEB_CONCURRENCY) exige REDIS_URL: "
+            "sin él, cada proceso cuenta por su cuenta los intentos de ingreso e inscripción, y "
+            f"cada límite («{cfg['LOGIN_RATE_LIMIT']}» por dirección) se multiplica por {workers}. "
+            "Configure REDIS_URL o use un solo proceso (WEB_CONCURRENCY=1).")
+
+
+def unshared_state_warning(cfg: dict[str, Any]) -> str | None:
+    """What a production start-up should say is kept per process, or None."""
+    if not cfg.get("PRODUCTION") or not str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        return None
+    return ("Sin REDIS_URL, los límites de intentos (ingreso, inscripción, por dirección y por "
+            "cuenta) se cuentan en la memoria de este proceso: cada copia del rol web que corra "
+            "detrás de un balanceador cuenta por separado. Configure REDIS_URL para compartirlos.")
 
 
 def _check_credentials_key(value: str | None) -> None:

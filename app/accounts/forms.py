@@ -64,3 +64,18 @@ class TokenForm(FlaskForm):
         DataRequired(_l("Dé un nombre al token para reconocerlo después.")),
         Length(max=80, message=_l("El nombre del token no puede superar 80 caracteres.")),
     ])
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Contraseña actual"), validators=[
+        DataRequired(_l("Escriba su contraseña actual.")),
+        Length(max=200, message=_l("La contraseña es demasiado larga.")),
+    ])
+    password = PasswordField(_l("Nueva contraseña"), validators=[
+        DataRequired(_l("Escriba una contraseña nueva.")),
+        Length(min=10, max=200, message=_l("La contraseña debe tener entre 10 y 200 caracteres.")),
+    ])
+    confirm = PasswordField(_l("Repita la nueva contraseña"), validators=[
+        DataRequired(_l("Repita la nueva contraseña.")),
+        EqualTo("password", _l("Las dos contraseñas no coinciden.")),
+    ])

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.dbtypes import str_enum
@@ -42,9 +42,15 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Stamped into every session cookie (see get_id); logout, a password change or reset and
+    # "cerrar las demás sesiones" raise it, so every cookie issued before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     office: Mapped[Office | None] = relationship()
     sence_unit: Mapped[SenceUnit | None] = relationship()
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -1,4 +1,4 @@
-"""Accounts: authentication, invitations, password reset and personal API tokens.
+"""Accounts: authentication, invitations and personal API tokens (passwords: passwords.py).
 
 Every function that changes state commits once (its own transaction) and raises
 ``AccountError`` with a message fit to show the user.
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import ApiToken, Invitation, Role, User
+from app.accounts.throttle import account_throttle
 from app.audit.services import record
 from app.extensions import db, login_manager
 from app.outbox.services import enqueue_email
@@ -42,13 +43,29 @@ class AccountError(ValueError):
         self.status = status
 
 
+class LoginThrottled(AccountError):
+    """Too many login attempts for one account (typed email), from any address."""
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    try:
-        user = db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+    """The session's user, if the cookie's stamp ("id:session_version") is still current.
+
+    A cookie without a version (issued before versions existed) or with an older one, kept
+    after a logout, a password change or reset, or "cerrar las demás sesiones", loads nobody.
+    """
+    raw_id, sep, raw_version = str(user_id).partition(":")
+    if not sep or not raw_id.isdecimal() or not raw_version.isdecimal():
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or user.session_version != int(raw_version):
+        return None
+    return user
+
+
+def bump_session_version(user: User) -> None:
+    """End every session issued so far for ``user`` (the caller commits)."""
+    user.session_version = User.session_version + 1  # in SQL: concurrent bumps both count
 
 
 def normalise_email(email: str) -> str:
@@ -73,7 +90,17 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same cost either way)."""
+    """The active user with this email and password, or None (same cost either way).
+
+    Raises ``LoginThrottled`` (429) once the typed email has used up its attempts
+    (``LOGIN_ACCOUNT_RATE_LIMIT``, from any address), known account or not.
+    """
+    throttle = account_throttle()
+    if not throttle.attempt(email):
+        raise LoginThrottled(
+            _("Hubo demasiados intentos fallidos de ingreso con este correo. Por seguridad, espere "
+              "%(n)s minutos y vuelva a intentarlo, o pida un enlace para cambiar su contraseña.",
+              n=throttle.minutes_left(email)), status=429)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
@@ -87,6 +114,7 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     record("auth.login", user, actor=user, office_id=user.office_id, region_code=user.region_code)
     db.session.commit()
+    throttle.clear(email)
     return user
 
 
@@ -271,58 +299,14 @@ def accept_invitation(token: str, *, name: str, password: str) -> User:
     return user
 
 
-# --- password reset ------------------------------------------------------------------------
-
-
-def _reset_fingerprint(user: User) -> str:
-    # Changes when the password changes, so a reset link works once.
-    return hashlib.sha256((user.password_hash or "none").encode()).hexdigest()[:16]
-
-
-def request_password_reset(email: str) -> None:
-    """Queue a reset link if the account exists. Says nothing either way (no enumeration)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.active:
-        return
-    token = _serializer("password-reset").dumps({"u": user.id, "f": _reset_fingerprint(user)})
-    link = external_url("accounts.reset_password", token=token)
-    minutes = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"]
-    ctx = {"user": user, "link": link, "minutes": minutes}
-    enqueue_email(
-        dedupe_key=f"password-reset:{user.id}:{secrets.token_hex(8)}",
-        to=user.email, to_name=user.name,
-        subject=_("Cambio de contraseña en Puente Laboral"),
-        body_text=render_template("email/password_reset.txt", **ctx),
-        body_html=render_template("email/password_reset.html", **ctx),
-        kind="password_reset", office_id=None,
-    )
-    record("auth.password_reset_requested", user, actor=user, office_id=user.office_id)
-    db.session.commit()
-
-
-def user_from_reset_token(token: str) -> User:
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_MINUTES"] * 60
-    try:
-        data = _serializer("password-reset").loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise AccountError(_("El enlace para cambiar la contraseña venció. Pida uno nuevo."),
-                           status=410) from exc
-    except BadSignature as exc:
-        raise AccountError(_("El enlace para cambiar la contraseña no es válido."), status=400) from exc
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("f") != _reset_fingerprint(user):
-        raise AccountError(_("El enlace para cambiar la contraseña ya fue usado o no es válido."),
-                           status=410)
-    return user
-
-
-def reset_password(token: str, password: str) -> User:
-    user = user_from_reset_token(token)
-    check_password_strength(password)
-    user.password_hash = hash_password(password)
-    record("auth.password_reset", user, actor=user, office_id=user.office_id)
-    db.session.commit()
-    return user
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live API token of ``user`` (the caller commits); how many there were."""
+    n = 0
+    for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None))):
+        tok.revoked_at = utcnow()
+        n += 1
+    return n
 
 
 def deactivate_user(user: User, actor: User) -> None:
@@ -331,9 +315,8 @@ def deactivate_user(user: User, actor: User) -> None:
     if not user.active:
         raise AccountError(_("Esa cuenta ya estaba desactivada."), status=409)
     user.active = False
-    for tok in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                         ApiToken.revoked_at.is_(None))):
-        tok.revoked_at = utcnow()
+    bump_session_version(user)  # a later reactivation does not revive old cookies
+    revoke_all_tokens(user)
     record("staff.deactivate", user, actor=actor, office_id=user.office_id,
            region_code=user.region_code)
     db.session.commit()

@@ -8,14 +8,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from app.accounts import services
+from app.accounts import passwords, services, sessions
 from app.accounts.forms import (
     AcceptInvitationForm,
+    ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
     TokenForm,
 )
+from app.accounts.guards import current_account
 from app.accounts.models import ApiToken
 from app.accounts.policy import can
 from app.extensions import db, limiter, login_manager
@@ -43,7 +45,10 @@ def login() -> ResponseReturnValue:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            user = services.authenticate(form.email.data or "", form.password.data or "")
+            try:
+                user = services.authenticate(form.email.data or "", form.password.data or "")
+            except services.LoginThrottled as err:
+                return render_template("auth/login.html", form=form, errors=[err.message]), 429
             if user is not None:
                 login_user(user)
                 return redirect(safe_next(request.args.get("next"), url_for("public.gestion_home")))
@@ -65,8 +70,10 @@ def too_many(_exc: Exception) -> ResponseReturnValue:
 @bp.post("/cuenta/salir")
 @login_required
 def logout() -> ResponseReturnValue:
+    sessions.log_out(current_account())  # a copy of this cookie stops working too
     logout_user()
-    flash(_("Cerró su sesión."), "success")
+    flash(_("Cerró su sesión. Si había ingresado en otros equipos, allí también se cerró."),
+          "success")
     return redirect(url_for("public.home"))
 
 
@@ -75,7 +82,7 @@ def logout() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data or "")
+        passwords.request_password_reset(form.email.data or "")
         kick_delivery()
         flash(_("Si hay una cuenta con ese correo, le enviamos un enlace para cambiar la contraseña."),
               "success")
@@ -86,7 +93,7 @@ def forgot_password() -> ResponseReturnValue:
 @bp.route("/cuenta/contrasena/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> ResponseReturnValue:
     try:
-        services.user_from_reset_token(token)
+        passwords.user_from_reset_token(token)
     except services.AccountError as err:
         return render_template("errors/error.html", status=err.status, title=_("Enlace no válido"),
                                detail=err.message), err.status
@@ -94,7 +101,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     errors: list[str] = []
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data or "")
+            passwords.reset_password(token, form.password.data or "")
         except services.AccountError as err:
             errors.append(err.message)
         else:
@@ -132,13 +139,50 @@ def accept_invitation(token: str) -> ResponseReturnValue:
     return render_template("auth/accept.html", form=form, inv=inv, errors=errors), status
 
 
-@bp.route("/cuenta/", methods=["GET"])
-@login_required
-def profile() -> ResponseReturnValue:
+def _profile(*, form: TokenForm | None = None, password_form: ChangePasswordForm | None = None,
+             new_secret: str | None = None, status: int = 200) -> ResponseReturnValue:
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template("accounts/profile.html", tokens=tokens, form=TokenForm(), new_secret=None)
+    return render_template("accounts/profile.html", tokens=tokens,
+                           form=form or TokenForm(formdata=None),
+                           password_form=password_form or ChangePasswordForm(formdata=None),
+                           new_secret=new_secret), status
+
+
+@bp.route("/cuenta/", methods=["GET"])
+@login_required
+def profile() -> ResponseReturnValue:
+    return _profile()
+
+
+@bp.post("/cuenta/cambiar-contrasena")
+@login_required
+@limiter.limit(_login_limit)
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_account()
+        try:
+            passwords.change_password(user, form.current.data or "", form.password.data or "")
+        except services.AccountError as err:
+            target = form[err.field] if err.field and err.field in form else form.password
+            target.errors = [*target.errors, err.message]  # type: ignore[misc]
+        else:
+            login_user(user)  # this session stays, with the new stamp
+            flash(_("Cambió su contraseña. Sus sesiones en otros equipos se cerraron."), "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile(password_form=form, status=400)
+
+
+@bp.post("/cuenta/sesiones/cerrar-otras")
+@login_required
+def end_other_sessions() -> ResponseReturnValue:
+    user = current_account()
+    sessions.end_other_sessions(user)
+    login_user(user)  # this session stays, with the new stamp
+    flash(_("Cerró sus sesiones en los demás equipos. Esta sigue abierta."), "success")
+    return redirect(url_for("accounts.profile"))
 
 
 @bp.post("/cuenta/tokens")
@@ -147,15 +191,11 @@ def create_token() -> ResponseReturnValue:
     if not can(current_user, "token.manage", current_user):
         abort(403)
     form = TokenForm()
-    tokens_q = select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(
-        ApiToken.created_at.desc())
     if not form.validate_on_submit():
-        return render_template("accounts/profile.html", tokens=db.session.scalars(tokens_q).all(),
-                               form=form, new_secret=None), 400
+        return _profile(form=form, status=400)
     _token, secret = services.create_api_token(current_user, form.name.data or "")
     # The secret is shown once, on this response only; it is never stored nor logged.
-    return render_template("accounts/profile.html", tokens=db.session.scalars(tokens_q).all(),
-                           form=TokenForm(formdata=None), new_secret=secret)
+    return _profile(new_secret=secret)
 
 
 @bp.post("/cuenta/tokens/<int:token_id>/revocar")
