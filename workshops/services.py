@@ -33,7 +33,7 @@ from app.conferencing import join_page_accessibility
 from app.extensions import db
 from app.outbox.services import enqueue_email
 from app.territory.models import Network, Office
-from app.text import multi_line, one_line, slugify
+from app.text import file_name, multi_line, slugify
 from app.timeutil import utcnow
 from app.urls import external_url
 from workshops.models import Facilitator, Material, StaffNote, Topic, Workshop
@@ -403,7 +403,7 @@ def add_material(workshop: Workshop, upload: Any, *, filename: str, title: str, 
     from app.storage import save_upload
 
     _check_edit(workshop, actor)
-    title = core.line_field(title, "title") or one_line((filename or "").replace("\\", "/").rsplit("/", 1)[-1])[:200]
+    title = core.line_field(title, "title") or file_name(filename, "")[:200]
     if not title:
         raise ActivityError(_("Dé un título al material."), field="title")
     if len(title) > 200:
