@@ -228,3 +228,9 @@ def test_hostile_text_is_refused_with_a_message_or_saved_clean(client, world, ta
     resp, before, stored = target.send(client, world, hostile.value)
     saved = stored() if resp.status_code < 400 and table_counts() != before else None
     check_outcome(resp, before, hostile, stored=saved, one_line=target.one_line)
+
+
+def test_superscript_digits_in_a_web_address_are_read_out_not_a_crash():
+    from app.dissemination.radio import spoken_url
+
+    assert "²" in spoken_url("https://omil.cl/oficina²")

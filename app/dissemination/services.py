@@ -43,7 +43,7 @@ from app.people.models import Channel, Person
 from app.registration.models import Attendance, Registration, RegistrationStatus
 from app.territory.data import comuna_codes
 from app.territory.models import network_offices
-from app.text import TextError, clean_line, one_line
+from app.text import TextError, clean_line, multi_line, one_line
 from app.timeutil import utcnow
 
 BATCH = 1000
@@ -252,8 +252,8 @@ def clean_campaign(inp: CampaignInput, user: User) -> dict[str, Any]:
         errors["channels"] = _("Elija canales de la lista.")
     out["channels"] = [ChannelKind(c) for c in channels if c in known]
 
-    short = (inp.message_short or "").replace("\r\n", "\n").strip()
-    long = (inp.message_long or "").replace("\r\n", "\n").strip()
+    short = multi_line(inp.message_short)
+    long = multi_line(inp.message_long)
     needs_long = any(c in (ChannelKind.EMAIL, ChannelKind.FACEBOOK) for c in out["channels"])
     if not short:
         errors["message_short"] = _("Escriba el mensaje corto (SMS, WhatsApp).")
