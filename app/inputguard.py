@@ -95,7 +95,8 @@ def _walk(value: Any) -> None:
 def loads(data: str | bytes | bytearray, *, max_depth: int | None = None) -> Any:
     """``json.loads`` for bodies from outside; raises ``UnsafeInput`` (too deep, NUL, lone
     surrogate) or ``ValueError`` (not JSON, not UTF-8)."""
-    text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+    # UTF-8 as RFC 8259 asks; a leading BOM is tolerated, as json.loads does for bytes.
+    text = data.decode("utf-8-sig") if isinstance(data, bytes | bytearray) else data
     limit = max_depth if max_depth is not None else _max_depth()
     if json_too_deep(text, limit):
         raise UnsafeInput(_("Los datos JSON tienen demasiados niveles anidados (máximo %(n)s).", n=limit))
