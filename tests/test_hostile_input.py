@@ -5,6 +5,7 @@ hostile text of ``tests/hostile.py``: a 4xx with a clear message or a normalised
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from app.activities.models import Activity, ActivitySession
-from app.dissemination.models import Campaign
+from app.dissemination.models import Campaign, ContactImport
 from app.extensions import db
 from app.files_models import StoredFile
 from app.people.models import Person
 from app.territory.models import Network, Office
 from tests.conftest import csrf_from, get_csrf, login, table_counts
-from tests.hostile import Hostile, check_outcome, form_body, json_body
+from tests.hostile import Hostile, check_outcome, form_body, is_clean_line, json_body
 from tests.registration.conftest import make_rut
 from tests.storage.samples import PDF
 from tests.workshops.conftest import WorkshopWorld, local_in, topic
@@ -234,3 +235,24 @@ def test_superscript_digits_in_a_web_address_are_read_out_not_a_crash():
     from app.dissemination.radio import spoken_url
 
     assert "²" in spoken_url("https://omil.cl/oficina²")
+
+
+def test_a_contact_file_with_a_hostile_name_is_imported_under_a_clean_name(client, world, hostile: Hostile):
+    csv = ("Nombres;Apellidos;RUT;Correo;Celular;Comuna;Acepta avisos\n"
+           f"Ana;Pérez;{make_rut(8001)};ana@example.cl;;Ñuñoa;sí\n")
+    token = _staff_form(client, world.host_staff, "/gestion/difusion/contactos")
+    name = hostile.value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")  # multipart needs UTF-8
+    preview = client.post("/gestion/difusion/contactos", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(csv.encode()), name)})
+    assert preview.status_code < 500
+    html = preview.get_data(as_text=True)
+    found = re.search(r'name="token" (?:type="hidden" )?value="([^"]+)"', html)
+    if preview.status_code != 200 or found is None:
+        return  # refused with a message: nothing to import
+    data = {"csrf_token": csrf_from(html), "token": found.group(1), "step": "import"}
+    for field, index in (("first_names", 0), ("last_names", 1), ("document", 2), ("email", 3), ("phone", 4),
+                         ("comuna", 5), ("consent", 6)):
+        data[f"col_{field}"] = str(index)
+    assert client.post("/gestion/difusion/contactos", data=data).status_code == 303
+    stored = db.session.scalar(select(ContactImport.filename))
+    assert stored and is_clean_line(stored) and len(stored) <= 200
