@@ -25,7 +25,7 @@ def slugify(value: str, max_length: int = 80, fallback: str = "actividad") -> st
 # *multi-line*: ``multi_line`` keeps their line breaks (as ``\n``) and drops the rest.
 
 # Unicode direction embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they
-# reorder what is shown, so "Taller‮fdp.exe" can display as something else entirely.
+# reorder what is shown, so "Taller<U+202E>fdp.exe" can display as something else entirely.
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 # Characters that show nothing although they are not "format" characters: Hangul fillers,
 # the braille blank, the Mongolian vowel separator.
