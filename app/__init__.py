@@ -80,6 +80,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if warning := unshared_state_warning(settings):
         logging.getLogger("puente.startup").warning(warning)
+    from app.inputguard import install_input_guard
+
+    install_input_guard(app)  # NUL, lone surrogates, deep JSON: refused before anything else
     # ``<int:…>`` in every route stops at the largest id a row can have (32-bit on
     # PostgreSQL): a larger number is a plain 404, never a database error.
     app.url_map.converters["int"] = IdConverter

@@ -34,7 +34,7 @@ from typing import Literal
 from flask import Response, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration
+from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
 from werkzeug.http import is_resource_modified
 
 from app.activities.models import (
@@ -45,6 +45,7 @@ from app.activities.models import (
     Modality,
     SessionStatus,
 )
+from app.text import multi_line, one_line
 from app.timeutil import utcnow
 
 PRODID = "-//Puente Laboral//Calendario de actividades OMIL//ES"
@@ -169,7 +170,7 @@ def _organizer(activity: Activity) -> vCalAddress | None:
     if not email:
         return None
     organizer = vCalAddress(f"mailto:{email}")
-    organizer.params["CN"] = office.name
+    organizer.params["CN"] = one_line(office.name)
     return organizer
 
 
@@ -214,12 +215,14 @@ def _event(s: ActivitySession, *, url: str | None, join_url: str | None, extra: 
     ev.add("dtstart", s.local_start)
     ev.add("dtend", s.local_end)
     ev.add("sequence", s.sequence)
-    ev.add("summary", summary)
-    ev.add("description", _description(s, url=url, join_url=join_url, extra=extra, cancelled=cancelled,
-                                       staff=staff))
-    location = _place(s) if s.is_in_person else (url or "")
+    # Text properties: one-line values lose line breaks and control characters, the
+    # description keeps its line breaks; vText escapes "\\", ";", "," and "\n" (RFC 5545 3.3.11).
+    ev.add("summary", vText(one_line(summary)))
+    ev.add("description", vText(multi_line(_description(s, url=url, join_url=join_url, extra=extra,
+                                                         cancelled=cancelled, staff=staff))))
+    location = one_line(_place(s) if s.is_in_person else (url or ""))
     if location:
-        ev.add("location", location)
+        ev.add("location", vText(location))
     if url:
         ev.add("url", url)
     ev.add("status", "CANCELLED" if cancelled else "CONFIRMED")
@@ -231,8 +234,8 @@ def _event(s: ActivitySession, *, url: str | None, join_url: str | None, extra: 
         ev.add("organizer", organizer)
     if attendee is not None:
         who = vCalAddress(f"mailto:{attendee.email}")
-        if attendee.name:
-            who.params["CN"] = attendee.name
+        if one_line(attendee.name):
+            who.params["CN"] = one_line(attendee.name)
         who.params["ROLE"] = "REQ-PARTICIPANT"
         who.params["PARTSTAT"] = attendee.partstat
         who.params["RSVP"] = "TRUE" if attendee.rsvp else "FALSE"
@@ -278,7 +281,9 @@ def build_calendar(
     cal.add("calscale", "GREGORIAN")
     if method is not None:
         cal.add("method", method)
-    cal.add("x-wr-calname", name)
+    # An X- property is not escaped by icalendar unless it is given as vText: a name with a
+    # line break would otherwise make the whole file fail to serialise.
+    cal.add("x-wr-calname", vText(one_line(name)))
     if refresh is not None:
         cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(refresh))

@@ -117,6 +117,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT") or "20 per minute",
         "FILE_DOWNLOAD_MAX_AGE_SECONDS": _int("FILE_DOWNLOAD_MAX_AGE_SECONDS", 300),
         "MAX_JSON_BYTES": _int("MAX_JSON_KB", 256) * 1024,
+        # Arrays/objects nested deeper than this in a request or webhook body: 400 (app.inputguard).
+        "JSON_MAX_DEPTH": _int("JSON_MAX_DEPTH", 32),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -36,7 +36,13 @@ def _titles() -> dict[int, str]:
 
 
 def wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/webhooks/"))
+
+
+def error_response(status: int, detail: str | None = None) -> Response:
+    """The error answer this request expects: problem details under /api/ and /webhooks/,
+    the Spanish HTML page elsewhere."""
+    return problem(status, detail) if wants_problem_json() else _html(status, detail)
 
 
 def problem(status: int, detail: str | None = None, *, title: str | None = None,
@@ -133,6 +139,9 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error request_id=%s", current_request_id())
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
+        # A failed flush leaves the session needing a rollback; the error page itself reads
+        # the database (the signed-in user for the header), so roll back before rendering it.
+        _rollback()
         if wants_problem_json():
             return problem(500, _("Ocurrió un error inesperado. Ya quedó registrado."))
         return _html(500, _("Ocurrió un error inesperado. Ya quedó registrado."))
@@ -149,6 +158,15 @@ def register_error_handlers(app: Flask) -> None:
             return problem_from_http_error(error)
 
         app.error_callback = _apiflask_errors
+
+
+def _rollback() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection itself may be gone; the page must still render
+        log.exception("rollback after an unhandled error failed")
 
 
 def problem_from_http_error(error: HTTPError) -> Response:

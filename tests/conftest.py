@@ -4,6 +4,12 @@ The suite runs on SQLite by default and on PostgreSQL with ``TEST_DATABASE=postg
 Each run (and each xdist worker) makes a database of its own, migrates it with the real
 Alembic migrations, and drops it at the end. After every test the non-reference tables are
 emptied. Any response with status 500 or more fails the test that caused it.
+
+``hostile`` gives one hostile text from ``tests/hostile.py`` (NUL, lone surrogates, control
+characters, line breaks, 100k characters, direction overrides, invisible-only text,
+superscript digits, markup, calendar separators): a test that asks for it runs once per case.
+Use it for every new form field and JSON endpoint, with ``tests.hostile.check_outcome``: a 4xx
+with a clear message or a normalised save, never a 5xx, nothing half-written.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+
+from tests.hostile import HOSTILE_TEXT, Hostile
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -167,6 +175,12 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     errors = list(app.config["SERVER_ERRORS"])
     if errors and not request.node.get_closest_marker("allow_5xx"):
         pytest.fail(f"server error responses: {errors}", pytrace=False)
+
+
+@pytest.fixture(params=HOSTILE_TEXT, ids=[h.id for h in HOSTILE_TEXT])
+def hostile(request: pytest.FixtureRequest) -> Hostile:
+    """One hostile text (see ``tests/hostile.py``); the test runs once per case."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture

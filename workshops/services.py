@@ -33,7 +33,7 @@ from app.conferencing import join_page_accessibility
 from app.extensions import db
 from app.outbox.services import enqueue_email
 from app.territory.models import Network, Office
-from app.text import slugify
+from app.text import file_name, multi_line, slugify
 from app.timeutil import utcnow
 from app.urls import external_url
 from workshops.models import Facilitator, Material, StaffNote, Topic, Workshop
@@ -139,7 +139,7 @@ def _resolve(data: WorkshopData, keep_topic_id: int | None = None) -> dict[str, 
                   "Agregue su oficina como convocante o regístrela como invitada.", name=user.name),
                 field="facilitator_user_ids")
         facilitators.append(user)
-    guests = [g.strip() for g in data.guest_facilitators if g and g.strip()]
+    guests = [g for g in (core.line_field(g, "guest_facilitators") for g in data.guest_facilitators) if g]
     if any(len(g) > 160 for g in guests):
         raise ActivityError(_("El nombre de una persona invitada es demasiado largo."), field="guest_facilitators")
     if data.language not in LANGUAGES:
@@ -156,12 +156,12 @@ def _apply(workshop: Workshop, data: WorkshopData, refs: dict[str, Any]) -> None
     activity.networks = refs["networks"]
     activity.convening_offices = [o for o in refs["convening"] if o.id != refs["host"].id]
     workshop.topic = refs["topic"]
-    workshop.audience = data.audience or ""
+    workshop.audience = multi_line(data.audience)
     workshop.language = data.language
     workshop.offers_subtitles = data.offers_subtitles
     workshop.offers_sign_language = data.offers_sign_language
     workshop.offers_materials_in_advance = data.offers_materials_in_advance
-    workshop.accessibility_notes = data.accessibility_notes or ""
+    workshop.accessibility_notes = multi_line(data.accessibility_notes)
     wanted_users = {u.id for u in refs["facilitators"]}
     wanted_guests = list(refs["guests"])
     for f in list(workshop.facilitators):
@@ -310,7 +310,7 @@ def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: User) -> W
     _check_links(refs, actor, activity)
     if refs["host"].id != activity.host_office_id:
         activity.host_office = refs["host"]
-    title = (data.title or "").strip()
+    title = core.line_field(data.title, "title")
     if not title:
         raise ActivityError(_("Escriba un título."), field="title")
     if len(title) > 200:
@@ -320,7 +320,7 @@ def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: User) -> W
     if title != activity.title and activity.status == ActivityStatus.DRAFT:
         activity.slug = core.unique_slug(title, activity.kind, exclude_id=activity.id)
     activity.title = title
-    activity.description = data.description or ""
+    activity.description = multi_line(data.description)
     activity.updated_at = utcnow()  # workshop-only fields and lists change the calendars too
     _apply(workshop, data, refs)
     _audit("workshop.update", activity, actor)
@@ -409,7 +409,7 @@ def mark_done(workshop: Workshop, *, actor: User) -> None:
 def add_note(workshop: Workshop, text: str, *, actor: User) -> StaffNote:
     if not can(actor, "activity.note", workshop.activity):
         raise _forbid()
-    text = (text or "").strip()
+    text = multi_line(text)
     if not text:
         raise ActivityError(_("Escriba la nota."), field="text")
     if len(text) > 5000:
@@ -425,7 +425,7 @@ def add_material(workshop: Workshop, upload: Any, *, filename: str, title: str, 
     from app.storage import save_upload
 
     _check_edit(workshop, actor)
-    title = (title or "").strip() or (filename or "").rsplit("/", 1)[-1][:200]
+    title = core.line_field(title, "title") or file_name(filename, "")[:200]
     if not title:
         raise ActivityError(_("Dé un título al material."), field="title")
     if len(title) > 200:
@@ -457,7 +457,7 @@ def remove_material(material: Material, *, actor: User) -> None:
 def save_topic(topic: Topic | None, *, name: str, description: str, active: bool, actor: User) -> Topic:
     if not can(actor, "topic.manage"):
         raise _forbid()
-    name = (name or "").strip()
+    name = core.line_field(name, "name")
     if not name:
         raise ActivityError(_("Escriba el nombre del tema."), field="name")
     if len(name) > 120:

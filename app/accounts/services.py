@@ -25,6 +25,7 @@ from app.audit.services import record
 from app.extensions import db, login_manager
 from app.outbox.services import enqueue_email
 from app.territory.models import Office, SenceUnit
+from app.text import TextError, clean_line
 from app.timeutil import utcnow
 from app.urls import external_url
 
@@ -118,6 +119,14 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def _line(value: str | None, field: str) -> str:
+    """A person's or a token's name on one line (``app.text.clean_line``)."""
+    try:
+        return clean_line(value)
+    except TextError as exc:
+        raise AccountError(exc.message, field=field) from None
+
+
 def create_user(*, email: str, name: str, password: str | None, role: Role,
                 office: Office | None = None, sence_unit: SenceUnit | None = None,
                 commit: bool = True) -> User:
@@ -125,7 +134,7 @@ def create_user(*, email: str, name: str, password: str | None, role: Role,
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(_("Ya existe una cuenta con ese correo."), field="email", status=409)
-    user = User(email=email, name=name.strip(), role=role, office=office, sence_unit=sence_unit,
+    user = User(email=email, name=_line(name, "name"), role=role, office=office, sence_unit=sence_unit,
                 password_hash=hash_password(password) if password else None, active=True)
     db.session.add(user)
     if commit:
@@ -157,7 +166,7 @@ def invite_staff(*, inviter: User, email: str, name: str, role: Role,
                  office: Office | None = None, sence_unit: SenceUnit | None = None) -> Invitation:
     """Record an invitation and queue its email, in one transaction."""
     email = normalise_email(email)
-    name = (name or "").strip()
+    name = _line(name, "name")
     if not name:
         raise AccountError(_("Escriba el nombre de la persona invitada."), field="name")
     _check_role_target(role, office, sence_unit)
@@ -280,7 +289,7 @@ def invitation_from_token(token: str) -> Invitation:
 
 def accept_invitation(token: str, *, name: str, password: str) -> User:
     inv = invitation_from_token(token)
-    name = (name or "").strip()
+    name = _line(name, "name")
     if not name:
         raise AccountError(_("Escriba su nombre."), field="name")
     check_password_strength(password)
@@ -331,7 +340,7 @@ def _hash_token(secret: str) -> str:
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token; returns it and its secret, which is never stored nor shown again."""
-    name = (name or "").strip()
+    name = _line(name, "name")
     if not name:
         raise AccountError(_("Dé un nombre al token para reconocerlo después."), field="name")
     if len(name) > 80:

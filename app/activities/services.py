@@ -32,7 +32,7 @@ from app.activities.models import (
 from app.activities.signals import activity_cancelled, activity_published, session_changed
 from app.extensions import db
 from app.territory.models import Comuna
-from app.text import slugify
+from app.text import TextError, clean_line, multi_line, slugify
 from app.timeutil import utcnow
 
 MAX_CAPACITY = 100_000
@@ -94,8 +94,19 @@ def check_https_url(url: str | None, field_name: str = "join_url") -> str | None
     return url
 
 
+def line_field(value: str | None, field: str) -> str:
+    """A one-line text (title, venue, address) cleaned by ``app.text.clean_line``; what it
+    refuses (direction overrides, nothing visible) is an ActivityError on ``field``."""
+    try:
+        return clean_line(value)
+    except TextError as exc:
+        raise ActivityError(exc.message, field=field) from None
+
+
 def validate_session_input(inp: SessionInput, *, allow_past: bool = True) -> tuple[datetime, datetime]:
     """Check a session's fields; returns (starts_at, ends_at) in UTC or raises ActivityError."""
+    inp.venue_name = line_field(inp.venue_name, "venue_name") or None
+    inp.address = line_field(inp.address, "address") or None
     try:
         ZoneInfo(inp.timezone)
     except (KeyError, ValueError) as exc:
@@ -146,7 +157,8 @@ def unique_slug(title: str, kind: ActivityKind, exclude_id: int | None = None) -
 
 def new_activity(*, kind: ActivityKind, title: str, description: str, host_office: Any,
                  networks: list[Any], convening_offices: list[Any], created_by: Any) -> Activity:
-    title = (title or "").strip()
+    title = line_field(title, "title")
+    description = multi_line(description)
     if not title:
         raise ActivityError(_("Escriba un título."), field="title")
     if len(title) > 200:
@@ -329,7 +341,7 @@ def publish(activity: Activity, *, actor: Any) -> None:
 
 
 def cancel_session(session: ActivitySession, reason: str, *, actor: Any) -> ActivityChange | None:
-    reason = (reason or "").strip()
+    reason = multi_line(reason)
     if not reason:
         raise ActivityError(_("Escriba el motivo de la cancelación; se comunicará a las personas inscritas."),
                             field="reason")
@@ -349,7 +361,7 @@ def cancel_session(session: ActivitySession, reason: str, *, actor: Any) -> Acti
 
 
 def cancel_activity(activity: Activity, reason: str, *, actor: Any) -> None:
-    reason = (reason or "").strip()
+    reason = multi_line(reason)
     if not reason:
         raise ActivityError(_("Escriba el motivo de la cancelación; se comunicará a las personas inscritas."),
                             field="reason")

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from app.errors import problem
+from app.inputguard import UnsafeJSONBody
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -51,6 +52,8 @@ def check_json_body() -> Response | None:
         return _too_big(limit)
     try:
         request.get_json()
+    except UnsafeJSONBody as exc:  # too deeply nested, or a NUL / lone surrogate in a string
+        return problem(400, str(exc.description))
     except BadRequest:
         return problem(400, _("El cuerpo de la solicitud no es JSON válido. Revise comillas, "
                               "comas y llaves, y que el texto esté en UTF-8."))

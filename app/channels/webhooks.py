@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,8 @@ from flask_babel import gettext as _
 
 from app.errors import problem
 from app.extensions import csrf
+from app.inputguard import UnsafeInput
+from app.inputguard import loads as guarded_json
 from app.outbox.services import record_receipt
 from app.urls import external_url
 
@@ -80,7 +81,9 @@ def whatsapp_status() -> Response:
     if not given.isascii() or not hmac.compare_digest(expected.encode(), given.encode()):
         return problem(401, _("Firma ausente o no válida."))
     try:
-        data = json.loads(body)
+        data = guarded_json(body)
+    except UnsafeInput as exc:  # nested too deep, NUL or lone surrogate
+        return problem(400, exc.message)
     except (ValueError, UnicodeDecodeError):
         return problem(400, _("El cuerpo no es JSON válido."))
     counts = {"updated": 0, "unchanged": 0, "unknown": 0}

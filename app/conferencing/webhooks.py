@@ -28,6 +28,8 @@ from app.conferencing.models import ConferenceRecording, ConferenceRoom, ZoomWeb
 from app.conferencing.signals import recording_available, session_held
 from app.errors import problem
 from app.extensions import csrf, db
+from app.inputguard import UnsafeInput
+from app.inputguard import loads as guarded_json
 from app.people.models import Person
 from app.registration.models import Registration, RegistrationStatus
 from app.registration.services import mark_joined
@@ -118,7 +120,9 @@ def zoom() -> Response:
         return problem(401, _("Firma de Zoom ausente, no válida o vencida."), title=_("Firma no válida"))
     secret, signer_office_id = match
     try:
-        data = json.loads(body)
+        data = guarded_json(body)
+    except UnsafeInput as exc:  # nested too deep, NUL or lone surrogate
+        return problem(400, exc.message)
     except (ValueError, UnicodeDecodeError):
         return problem(400, _("El cuerpo no es JSON válido."))
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):

@@ -123,7 +123,7 @@ def spell(text: str) -> list[str]:
     """Each character as it is said: letters by name, digits as numbers, symbols by name."""
     out: list[str] = []
     for ch in text.lower():
-        if ch.isdigit():
+        if ch.isdecimal():  # not isdigit(): "²" is a digit int() cannot read
             out.append(number(int(ch)))
         elif ch in LETTERS:
             out.append(LETTERS[ch])

@@ -43,6 +43,7 @@ from app.people.models import Channel, Person
 from app.registration.models import Attendance, Registration, RegistrationStatus
 from app.territory.data import comuna_codes
 from app.territory.models import network_offices
+from app.text import TextError, clean_line, multi_line, one_line
 from app.timeutil import utcnow
 
 BATCH = 1000
@@ -193,8 +194,13 @@ def clean_campaign(inp: CampaignInput, user: User) -> dict[str, Any]:
 
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    name = " ".join((inp.name or "").split())
-    if not name:
+    try:
+        name = clean_line(inp.name)
+    except TextError as exc:
+        errors["name"], name = exc.message, one_line(inp.name)
+    if "name" in errors:
+        pass  # direction overrides or nothing visible, said above
+    elif not name:
         errors["name"] = _("Dele un nombre a la campaña, para reconocerla en la lista.")
     elif len(name) > MAX_NAME:
         errors["name"] = _("El nombre puede tener hasta %(n)s caracteres.", n=MAX_NAME)
@@ -246,8 +252,8 @@ def clean_campaign(inp: CampaignInput, user: User) -> dict[str, Any]:
         errors["channels"] = _("Elija canales de la lista.")
     out["channels"] = [ChannelKind(c) for c in channels if c in known]
 
-    short = (inp.message_short or "").replace("\r\n", "\n").strip()
-    long = (inp.message_long or "").replace("\r\n", "\n").strip()
+    short = multi_line(inp.message_short)
+    long = multi_line(inp.message_long)
     needs_long = any(c in (ChannelKind.EMAIL, ChannelKind.FACEBOOK) for c in out["channels"])
     if not short:
         errors["message_short"] = _("Escriba el mensaje corto (SMS, WhatsApp).")

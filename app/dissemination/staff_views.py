@@ -36,6 +36,7 @@ from app.dissemination.models import Campaign, CampaignStatus, ChannelKind, Step
 from app.extensions import db
 from app.storage import get_backend, new_key
 from app.territory.models import Comuna, Network, Office
+from app.text import file_name
 from app.timeutil import utcnow
 
 bp = Blueprint("dissemination", __name__, url_prefix="/gestion/difusion")
@@ -369,7 +370,7 @@ def import_contacts() -> ResponseReturnValue:
         return render_template("dissemination/contacts.html", upload=upload, **ctx), 400
     key = new_key("contact-imports")
     get_backend().put(key, data, content_type="text/csv")
-    filename = (storage_file.filename or "contactos.csv")[:200]
+    filename = file_name(storage_file.filename, "contactos.csv")[:200]
     confirm = ContactConfirmForm(formdata=None, token=_import_signer().dumps(
         {"k": key, "u": me.id, "o": office.id, "f": filename}))
     _column_choices(confirm, parsed)

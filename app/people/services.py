@@ -22,6 +22,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from app.extensions import db
 from app.people.models import CONSENT_VERSION, Channel, Connectivity, DocumentType, Person
 from app.territory.data import comuna_codes
+from app.text import TextError, clean_line, multi_line, one_line
 from app.timeutil import utcnow
 
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
@@ -78,8 +79,13 @@ def clean_person(inp: PersonInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     for name, label, limit in (("first_names", _("sus nombres"), 120), ("last_names", _("sus apellidos"), 120)):
-        value = (getattr(inp, name) or "").strip()
-        if not value:
+        try:
+            value = clean_line(getattr(inp, name))
+        except TextError as exc:
+            errors[name], value = exc.message, one_line(getattr(inp, name))
+        if name in errors:
+            pass
+        elif not value:
             errors[name] = _("Escriba %(what)s.", what=label)
         elif len(value) > limit:
             errors[name] = _("Máximo %(n)s caracteres.", n=limit)
@@ -146,7 +152,7 @@ def clean_person(inp: PersonInput) -> dict[str, Any]:
     except ValueError:
         errors["connectivity"] = _("Elija cómo es su conexión a internet.")
     for name in ("accessibility_other", "soft_skills", "availability"):
-        value = (getattr(inp, name) or "").strip()
+        value = multi_line(getattr(inp, name))
         if len(value) > 2000:
             errors[name] = _("Máximo %(n)s caracteres.", n=2000)
         out[name] = value

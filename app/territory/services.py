@@ -34,6 +34,7 @@ from app.territory.models import (
     OfficeKind,
     Region,
 )
+from app.text import TextError, clean_line, multi_line
 from app.text import slugify as shared_slugify
 from app.timeutil import utcnow
 
@@ -62,7 +63,10 @@ class TerritoryError(ValueError):
 
 
 def clean_name(value: str | None, field: str = "name") -> str:
-    name = " ".join((value or "").split())
+    try:
+        name = clean_line(value)
+    except TextError as exc:
+        raise TerritoryError(exc.message, field=field) from None
     if not name:
         raise TerritoryError(_("Escriba el nombre."), field=field)
     if len(name) > NAME_MAX:
@@ -72,7 +76,7 @@ def clean_name(value: str | None, field: str = "name") -> str:
 
 
 def clean_optional_text(value: str | None, field: str, max_len: int) -> str | None:
-    text = (value or "").strip()
+    text = multi_line(value)
     if not text:
         return None
     if len(text) > max_len:

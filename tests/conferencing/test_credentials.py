@@ -115,7 +115,7 @@ def test_a_blank_secret_keeps_the_stored_one(client: Any, logged_in: Any, world:
     ({**ZOOM_FIELDS, "client_secret": ""}, "El Client Secret es obligatorio"),
     ({**ZOOM_FIELDS, "account_id": "A" * 5000}, "es demasiado largo (máximo 200 caracteres)"),
     ({**ZOOM_FIELDS, "client_id": "<script>alert(1)</script>"}, "solo puede tener letras"),
-    ({**ZOOM_FIELDS, "client_secret": "abc def\x00"}, "solo puede tener letras"),
+    ({**ZOOM_FIELDS, "client_secret": "abc def\x07"}, "solo puede tener letras"),  # a NUL: app.inputguard
     ({**ZOOM_FIELDS, "sdk_key": "SdkKeyOnly123"}, "escriba ambos o ninguno"),
     ({**ZOOM_FIELDS, "user_id": "'; DROP TABLE users; --"}, "El usuario anfitrión debe ser"),
     ({**ZOOM_FIELDS, "user_id": "a@b"}, "debe ser una dirección de correo válida"),
