@@ -12,20 +12,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.inbound import clean_text
+
 BIGINT_MAX = 2**63 - 1
-# C0 controls, DEL and UTF-16 surrogates: none belongs in an id, an address or a name, and
-# PostgreSQL refuses NUL in text (surrogates cannot be encoded at all).
-_BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def plausible_timestamp(value: str) -> bool:
     """Seconds since 1970 as plain ASCII digits (no sign, spaces, underscores or exponent)."""
     return _TIMESTAMP.fullmatch(value) is not None
-
-
-def clean_text(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and len(value) <= limit and not _BAD_CHARS.search(value)
 
 
 def _optional_text(value: Any, limit: int) -> bool:
