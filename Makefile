@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run setup test test-sqlite test-postgresql test-e2e lint translations db demo clean
+.PHONY: run setup test test-sqlite test-postgresql test-e2e lint translations db demo clean fuzz-api
 
 run: setup db demo
 	$(PY) -m app.devserver
@@ -42,6 +42,14 @@ test-postgresql:
 
 test-e2e: setup
 	$(PY) -m pytest -p no:cacheprovider tests/e2e
+
+# The API's property-based pass at length (the suite runs it with 4 examples per operation):
+# every operation, anonymous and with a staff token, on SQLite then PostgreSQL.
+FUZZ_EXAMPLES ?= 200
+fuzz-api: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_COVERAGE=1 $(PY) -m pytest -p no:cacheprovider -q tests/api/test_fuzz.py
+	TEST_DATABASE=postgresql FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_COVERAGE=1 $(PY) -m pytest -p no:cacheprovider -q \
+		tests/api/test_fuzz.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

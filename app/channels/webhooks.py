@@ -12,7 +12,9 @@
   API key, as Twilio signs with its auth token).
 
 Unsigned, forged or unconfigured calls change nothing (401, or 503 when not configured).
-Each receipt goes through ``app.outbox.services.record_receipt``: idempotent.
+Each receipt goes through ``app.outbox.services.record_receipt``: idempotent. A signed
+receipt whose fields do not fit (an id past 300 characters, a NUL, ``statuses`` that is not
+a list) is ignored, logged and answered 200: the provider would only retry the same bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from flask_babel import gettext as _
 
 from app.errors import problem
 from app.extensions import csrf
+from app.inbound import as_list, clean_text, printable
 from app.inputguard import UnsafeInput
 from app.inputguard import loads as guarded_json
 from app.outbox.services import record_receipt
@@ -86,22 +89,32 @@ def whatsapp_status() -> Response:
         return problem(400, exc.message)
     except (ValueError, UnicodeDecodeError):
         return problem(400, _("El cuerpo no es JSON válido."))
-    counts = {"updated": 0, "unchanged": 0, "unknown": 0}
-    entries = data.get("entry") if isinstance(data, dict) else None
-    for entry in entries if isinstance(entries, list) else []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+    counts = {"updated": 0, "unchanged": 0, "unknown": 0, "ignored": 0}
+    for entry in as_list(data.get("entry") if isinstance(data, dict) else None):
+        for change in as_list(entry.get("changes") if isinstance(entry, dict) else None):
             value = change.get("value") if isinstance(change, dict) else None
-            for status in (value.get("statuses") or []) if isinstance(value, dict) else []:
-                if not isinstance(status, dict) or not isinstance(status.get("id"), str):
-                    continue
-                errors = status.get("errors") if isinstance(status.get("errors"), list) else []
-                reason = ""
-                if errors and isinstance(errors[0], dict):
-                    reason = str(errors[0].get("title") or errors[0].get("message") or "")[:300]
-                outcome = record_receipt(status["id"][:300], str(status.get("status") or ""),
-                                         at=_when(status.get("timestamp")), reason=reason)
+            statuses = value.get("statuses") if isinstance(value, dict) else None
+            if statuses is not None and not isinstance(statuses, list):
+                log.warning("whatsapp receipt ignored: statuses is not a list")
+                counts["ignored"] += 1
+            for status in as_list(statuses):
+                outcome = _whatsapp_receipt(status)
                 counts[outcome] += 1
     return jsonify(counts)
+
+
+def _whatsapp_receipt(status: Any) -> str:
+    """Record one ``statuses[]`` item; "ignored" (logged) when its fields do not fit."""
+    if not isinstance(status, dict) or not clean_text(status.get("id"), 300) \
+            or not clean_text(status.get("status") or "", 20):
+        log.warning("whatsapp receipt ignored: id or status missing, too long or with control characters")
+        return "ignored"
+    errors = as_list(status.get("errors"))
+    reason = ""
+    if errors and isinstance(errors[0], dict):
+        reason = printable(str(errors[0].get("title") or errors[0].get("message") or ""), 300)
+    return record_receipt(status["id"], str(status.get("status") or ""), at=_when(status.get("timestamp")),
+                          reason=reason)
 
 
 def twilio_signature(secret: str, url: str, form: dict[str, str]) -> str:
@@ -124,5 +137,9 @@ def sms_status() -> Response:
     sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
     if not sid or not state:
         return problem(400, _("Faltan MessageSid o MessageStatus."))
-    reason = f"código {form['ErrorCode']}" if form.get("ErrorCode") else ""
-    return jsonify(status=record_receipt(sid[:300], state, reason=reason))
+    code = form.get("ErrorCode", "")
+    if not clean_text(sid, 300) or not clean_text(state, 20) or not clean_text(code, 20):
+        log.warning("sms receipt ignored: MessageSid, MessageStatus or ErrorCode too long or with control characters")
+        return jsonify(status="ignored")
+    reason = f"código {code}" if code else ""
+    return jsonify(status=record_receipt(sid, state, reason=reason))

@@ -106,7 +106,8 @@ class ZoomWebhookEvent(db.Model):  # type: ignore[name-defined]
     __tablename__ = "zoom_webhook_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # x-zm-request-id, or "sha256:<hex of the raw body>" when Zoom sends none.
+    # "sha256:<hex of the signed raw body>" (webhooks.event_key); rows stored by earlier
+    # versions hold the unsigned x-zm-request-id instead (still unique, still purged).
     event_key: Mapped[str] = mapped_column(String(128), unique=True)
     event: Mapped[str] = mapped_column(String(80))
     meeting_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -3,9 +3,12 @@
 Order of checks, before anything in the body is trusted: configured (else 503), body at most
 ``MAX_BODY_BYTES`` (else 413), ``x-zm-signature`` = ``v0=`` + HMAC-SHA256(secret,
 ``v0:{x-zm-request-timestamp}:{raw body}``) and a timestamp within
-``ZOOM_WEBHOOK_MAX_SKEW_SECONDS`` (else 401), then JSON (else 400). Each verified event is
-stored once under its ``x-zm-request-id`` (or the body's SHA-256): a repeated delivery
-answers 200 and changes nothing. Unknown meetings are stored and otherwise ignored.
+``ZOOM_WEBHOOK_MAX_SKEW_SECONDS`` (else 401; a timestamp that is not plain digits is 401 too),
+then JSON (else 400). Fields of the wrong type, length or characters (``zoom_events.malformed``)
+answer 200 "ignored", logged, nothing stored. Each verified event is stored once under the
+SHA-256 of its signed body: a repeated delivery, or a captured event replayed within the
+window under a new (unsigned) ``x-zm-request-id``, answers 200 "duplicate" and changes nothing.
+Unknown meetings are stored and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from app.activities.models import ActivitySession
 from app.conferencing.models import ConferenceRecording, ConferenceRoom, ZoomWebhookEvent
 from app.conferencing.signals import recording_available, session_held
+from app.conferencing.zoom_events import malformed, plausible_timestamp
 from app.errors import problem
 from app.extensions import csrf, db
 from app.inputguard import UnsafeInput
@@ -64,10 +68,9 @@ def signature_for(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def _fresh(timestamp: str) -> bool:
-    try:
-        value = int(timestamp)
-    except ValueError:
+    if not plausible_timestamp(timestamp):  # int() takes 400 digits, "+1_7e..." forms; float() overflows
         return False
+    value = int(timestamp)
     skew = int(current_app.config.get("ZOOM_WEBHOOK_MAX_SKEW_SECONDS", 300))
     return abs(time.time() - value) <= skew
 
@@ -127,6 +130,11 @@ def zoom() -> Response:
         return problem(400, _("El cuerpo no es JSON válido."))
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         return problem(400, _("El evento no tiene el formato esperado."))
+    field = malformed(data)
+    if field is not None:
+        # Signed by Zoom, so a retry would bring the same thing: answer 2xx, keep nothing.
+        log.warning("zoom webhook ignored: field %s has the wrong type, length or characters", field)
+        return jsonify(status="ignored")
     event: str = data["event"]
     payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
 
@@ -138,9 +146,11 @@ def zoom() -> Response:
 
     obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
     meeting_id = str(obj["id"]) if obj.get("id") not in (None, "") else None
-    key = request.headers.get("x-zm-request-id") or "sha256:" + hashlib.sha256(body).hexdigest()
-    record = ZoomWebhookEvent(event_key=key[:128], event=event[:80], meeting_id=meeting_id,
-                              received_at=utcnow(), payload=json.dumps(_redacted(data), ensure_ascii=False))
+    # The key is what Zoom signed (the body, whose event_ts tells events apart), never the
+    # unsigned x-zm-request-id: a replay under a new id, or Zoom's own retry, is the same key.
+    key = event_key(body, signer_office_id)
+    record = ZoomWebhookEvent(event_key=key, event=event[:80], meeting_id=meeting_id,
+                              received_at=utcnow(), payload=_stored_json(_redacted(data)))
     db.session.add(record)
     try:
         db.session.flush()
@@ -199,6 +209,25 @@ def purge_old_payloads(now: datetime | None = None) -> int:
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def event_key(body: bytes, signer_office_id: int | None = None) -> str:
+    """The row key of a verified event: ``sha256:`` and the hex digest of its raw (signed) body,
+    prefixed with the signing office when an office's own secret signed it (so one office's
+    event can never take the place of the same bytes signed by another)."""
+    prefix = b"" if signer_office_id is None else f"office:{signer_office_id}:".encode()
+    return "sha256:" + hashlib.sha256(prefix + body).hexdigest()
+
+
+def _stored_json(value: Any) -> str:
+    """JSON text for the database; readable UTF-8 unless the body held lone surrogates
+    (valid JSON escapes that UTF-8 cannot encode), which are then kept escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, ensure_ascii=True)
+    return text
+
+
 def _redacted(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: ("[omitido]" if k in SECRET_KEYS else _redacted(v)) for k, v in value.items()}
@@ -212,9 +241,10 @@ def _when(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if 2000 <= parsed.year <= 2200 else None  # no real meeting is outside these
 
 
 def _session_for(meeting_id: str, obj: dict[str, Any]) -> ActivitySession | None:

@@ -35,6 +35,7 @@ from app.i18n import format_day
 from app.outbox.models import Attachment, OutboxMessage, OutboxStatus
 from app.outbox.rendering import NothingToSend, Rendered, renderer
 from app.outbox.services import enqueue
+from app.people.erasure import redact_other_stores
 from app.people.models import Channel, Person
 from app.people.services import PersonInput, anonymise, clean_person, find_person, new_person, update_person
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
@@ -410,6 +411,7 @@ def erase_personal_data(reg: Registration) -> list[Registration]:
             .values(recipient=ERASED, recipient_name=None, body_text=ERASED, body_html=None, attachments=None,
                     renderer=None, render_context=None)
             .execution_options(synchronize_session=False))
+    redact_other_stores(person, ids)  # survey comments, campaign messages, Zoom events, domains
     anonymise(person)
     record("person.erase", person, "a pedido de la persona, por su enlace personal", office_id=person.office_id)
     db.session.commit()

@@ -66,7 +66,7 @@ def test_whatsapp_delivered_then_read_is_recorded_once_and_never_moves_back(clie
     msg = sent("whatsapp", "wamid.HBgLNTY5ODc2NTQzMjEVAgARGBI")
     ts = "1764230400"
     assert whatsapp_post(client, [{"id": msg.provider_message_id, "status": "delivered", "timestamp": ts}]
-                         ).get_json() == {"updated": 1, "unchanged": 0, "unknown": 0}
+                         ).get_json() == {"updated": 1, "unchanged": 0, "unknown": 0, "ignored": 0}
     whatsapp_post(client, [{"id": msg.provider_message_id, "status": "read", "timestamp": "1764230500"}])
     again = whatsapp_post(client, [{"id": msg.provider_message_id, "status": "delivered", "timestamp": ts}])
     assert again.get_json()["unchanged"] == 1
@@ -133,7 +133,7 @@ def test_oversized_or_malformed_receipts_get_clear_errors(client, configured):
     signature = "sha256=" + hmac.new(APP_SECRET.encode(), odd, hashlib.sha256).hexdigest()
     assert client.post("/webhooks/whatsapp", data=odd, content_type="application/json",
                        headers={"X-Hub-Signature-256": signature}).get_json() == {
-        "updated": 0, "unchanged": 0, "unknown": 0}
+        "updated": 0, "unchanged": 0, "unknown": 0, "ignored": 0}
 
 
 def test_the_sms_transport_asks_for_receipts_when_configured(app, configured):

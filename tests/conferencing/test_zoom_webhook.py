@@ -328,22 +328,24 @@ def test_stored_events_lose_their_personal_data_after_the_retention_period(send:
                                                                           app: Flask) -> None:
     from datetime import timedelta
 
-    from app.conferencing.webhooks import PURGED, purge_old_payloads
+    from app.conferencing.webhooks import PURGED, event_key, purge_old_payloads
     from app.timeutil import utcnow
 
-    body = {"event": "meeting.participant_joined", "payload": {"object": {"id": "999", "participant": {
-        "user_name": "Rosa Paz", "email": "rosa@example.cl"}}}}
-    assert send(body, request_id="old-one").status_code == 200
-    assert send(body, request_id="new-one").status_code == 200
-    old = db.session.query(ZoomWebhookEvent).filter_by(event_key="old-one").one()
+    def body(event_ts: int) -> bytes:
+        return json.dumps({"event": "meeting.participant_joined", "event_ts": event_ts, "payload": {"object": {
+            "id": "999", "participant": {"user_name": "Rosa Paz", "email": "rosa@example.cl"}}}}).encode()
+
+    assert send(body(1)).status_code == 200
+    assert send(body(2)).status_code == 200
+    old = db.session.query(ZoomWebhookEvent).filter_by(event_key=event_key(body(1))).one()
     old.received_at = utcnow() - timedelta(days=app.config["ZOOM_EVENT_RETENTION_DAYS"] + 1)
     db.session.commit()
     assert purge_old_payloads() == 1
     assert purge_old_payloads() == 0  # once
     db.session.expire_all()
     rows = {e.event_key: e.payload for e in db.session.query(ZoomWebhookEvent)}
-    assert rows["old-one"] == PURGED and "rosa@example.cl" in rows["new-one"]
-    assert send(body, request_id="old-one").get_json() == {"status": "duplicate"}  # still recognised
+    assert rows[event_key(body(1))] == PURGED and "rosa@example.cl" in rows[event_key(body(2))]
+    assert send(body(1)).get_json() == {"status": "duplicate"}  # still recognised
 
 
 def test_an_offices_secret_speaks_only_for_its_own_meetings(send: Callable[..., Any], published_session: Any,
