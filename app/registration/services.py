@@ -595,7 +595,10 @@ def render_registration_message(context: dict[str, Any]) -> Rendered:
            "link": personal_url(reg), "position": waitlist_position(reg), "reason": context.get("reason") or ""}
     subject = _subject(kind, session)
     if context.get("channel", "email") != "email":
-        return Rendered(subject=subject, body_text=render_template("email/registration.short.txt", **ctx))
+        # A phone is often the household's: every short message says whose registration it is.
+        text = _("Para %(name)s.", name=reg.person.first_names) + " " + render_template(
+            "email/registration.short.txt", **ctx)
+        return Rendered(subject=subject, body_text=text)
     method = context.get("invitation")
     attachments = [invitation_attachment(reg, method)] if method in ("REQUEST", "CANCEL") else []
     return Rendered(subject=subject, body_text=render_template("email/registration.txt", **ctx),
