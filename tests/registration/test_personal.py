@@ -29,7 +29,15 @@ smtp = outbox_fixtures.smtp
 
 
 def register(session: Any, n: int = 1, **kw: Any) -> Registration:
-    return services.register(session.id, person_input(n, **kw)).registration
+    """Person ``n`` registers; a known person confirms from the message on file, as they would."""
+    result = services.register(session.id, person_input(n, **kw))
+    if result.held:
+        from app.registration import holds
+        from app.registration.models import RegistrationHold
+
+        hold = db.session.scalars(select(RegistrationHold).where(RegistrationHold.session_id == session.id)).one()
+        return holds.confirm(hold)
+    return result.registration
 
 
 def page_of(reg: Registration, suffix: str = "") -> str:
