@@ -20,7 +20,7 @@ from app.registration.models import Attendance, Registration, RegistrationStatus
 from app.timeutil import utcnow
 from tests.conftest import count, csrf_from
 from tests.outbox import conftest as outbox_fixtures
-from tests.registration.conftest import make_rut, person_input
+from tests.registration.conftest import make_rut, person_input, register_as_person
 from tests.workshops.conftest import local_in, session_input
 
 # The real SMTP transport against a real SMTP server on loopback (aiosmtpd).
@@ -30,14 +30,7 @@ smtp = outbox_fixtures.smtp
 
 def register(session: Any, n: int = 1, **kw: Any) -> Registration:
     """Person ``n`` registers; a known person confirms from the message on file, as they would."""
-    result = services.register(session.id, person_input(n, **kw))
-    if result.held:
-        from app.registration import holds
-        from app.registration.models import RegistrationHold
-
-        hold = db.session.scalars(select(RegistrationHold).where(RegistrationHold.session_id == session.id)).one()
-        return holds.confirm(hold)
-    return result.registration
+    return register_as_person(session.id, person_input(n, **kw))
 
 
 def page_of(reg: Registration, suffix: str = "") -> str:
