@@ -40,6 +40,7 @@ CORE_BLUEPRINTS = (
     "app.registration.views",
     "app.registration.staff_views",
     "app.registration.after_views",
+    "app.registration.identity_views",  # confirming a held registration, "Mis inscripciones"
     "app.conferencing.views",
     "app.conferencing.staff_views",
     "app.conferencing.webhooks",  # CSRF-exempt: Zoom signs its calls

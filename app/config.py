@@ -115,6 +115,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "CONFERENCE_HTTP_TIMEOUT": _int("CONFERENCE_HTTP_TIMEOUT", 15),
         "CONFERENCE_MAX_ATTEMPTS": _int("CONFERENCE_MAX_ATTEMPTS", 8),
         "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT") or "20 per minute",
+        # A known document's public registration holds a seat this long, waiting to be confirmed
+        # from the contact on file (app/registration/holds.py).
+        "REGISTRATION_HOLD_MINUTES": _int("REGISTRATION_HOLD_MINUTES", 30),
+        # "Mis inscripciones" (asking for one's links again), per address.
+        "RECOVERY_RATE_LIMIT": env.get("RECOVERY_RATE_LIMIT") or "5 per minute; 30 per hour",
         "FILE_DOWNLOAD_MAX_AGE_SECONDS": _int("FILE_DOWNLOAD_MAX_AGE_SECONDS", 300),
         "MAX_JSON_BYTES": _int("MAX_JSON_KB", 256) * 1024,
         # Arrays/objects nested deeper than this in a request or webhook body: 400 (app.inputguard).

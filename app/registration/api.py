@@ -172,12 +172,15 @@ def _load_session(session_id: int) -> ActivitySession:
 @idempotent
 @bp.input(schemas.RegistrationIn)
 @bp.output(schemas.RegistrationCreated, status_code=201,
-           description="Inscripción creada: confirmada, o en lista de espera si no quedan cupos")
+           description="Con cuenta del personal: inscripción creada, confirmada o en lista de espera")
 @bp.doc(security=PUBLIC_OR_STAFF, responses={
     **IDEMPOTENCY_RESPONSES,
     403: "Con credenciales: la cuenta no puede inscribir personas en esta sesión.",
-    200: {"description": "La persona ya estaba inscrita en esta sesión: la misma inscripción, sin token "
-                         "(el enlace personal le llegó por su canal de avisos). Nada cambió.",
+    200: {"description": "Con cuenta del personal: la persona ya estaba inscrita en esta sesión (la misma "
+                         "inscripción, sin token). Nada cambió.",
+          "content": {"application/json": {"schema": schemas.RegistrationCreated}}},
+    202: {"description": "Sin cuenta: solicitud recibida, la misma respuesta para todos (vea «detail»); "
+                         "el enlace personal llega por mensaje.",
           "content": {"application/json": {"schema": schemas.RegistrationCreated}}},
     404: "La sesión no existe o no está publicada.",
     409: "La sesión no admite inscripciones: cancelada, ya realizada o inscripciones cerradas; "
@@ -192,14 +195,16 @@ def register(json_data: dict[str, Any]) -> Any:
 
     Pública: no necesita cuenta. Aplica las mismas reglas que el formulario público: RUT con
     dígito verificador (o pasaporte / documento extranjero), correo y/o celular válidos, comuna
-    existente, consentimiento obligatorio. Una persona que vuelve (mismo RUT, correo o celular)
-    se reconoce y no se duplica; sus datos guardados no cambian por esta vía.
+    existente, consentimiento obligatorio. Una persona es su documento: un correo o celular que
+    ya usa otra persona (un teléfono de la familia) no las junta.
 
-    Si hay cupo queda **confirmed**; si no, **waitlisted** con su lugar en la lista. Recibe la
-    confirmación (con el enlace personal y la invitación de calendario) por su canal de avisos.
-    La misma persona en la misma sesión es una sola inscripción: repetir la solicitud responde
-    200 con la inscripción existente. Envíe `Idempotency-Key` para que un reintento reciba
-    exactamente la primera respuesta (incluido el token).
+    Sin cuenta, la respuesta es siempre **202** y la misma, se conozca o no el documento, el
+    correo o el celular: no trae identificador ni token. Si el documento es nuevo, la persona
+    queda inscrita (con cupo o en lista de espera) y recibe su enlace personal por mensaje en el
+    contacto que dio. Si el documento ya estaba registrado, nada cambia en sus datos: se le
+    reserva un cupo por `REGISTRATION_HOLD_MINUTES` minutos y el mensaje va al correo o celular
+    que ya teníamos, con un enlace para confirmar. Envíe `Idempotency-Key` para que un reintento
+    reciba exactamente la primera respuesta.
 
     Con una cuenta del personal (Bearer, o sesión y `X-CSRFToken`) la inscripción queda a nombre
     de su oficina y de usted (origen `staff`), como en el formulario de atención. Límite por
@@ -221,17 +226,30 @@ def register(json_data: dict[str, Any]) -> Any:
             office=staff.office if staff else None, staff_user=staff)
     except (PersonError, services.RegistrationError) as exc:
         raise _refused(exc) from exc
+    kick_delivery()
+    if staff is None:
+        # The same answer for everyone, known or not: the personal link travels only by
+        # message, to the contact typed (a newcomer) or to the one on file (a known document,
+        # held until confirmed from that message). See app/registration/holds.py.
+        return {"id": None, "status": None, "waitlist_position": None, "personal_token": None,
+                "session": _session(db.session.get(ActivitySession, json_data["session_id"])),
+                "contact": result.typed_contact, "detail": _received_detail(result.typed_contact)}, 202, NO_STORE
     reg = result.registration
-    if result.created:
-        kick_delivery()
+    assert reg is not None  # staff register directly, never through a hold
     body = {
         "id": reg.id, "status": reg.status, "waitlist_position": services.waitlist_position(reg),
-        # Only to a newcomer: a recognised person's link goes to the contact already on file
-        # (whoever sent this may only know their email or RUT).
+        # Staff see the person; the personal link itself still goes to the person's contact.
         "personal_token": services.personal_token(reg) if result.created and not result.recognised else None,
-        "session": _session(reg.session),
+        "session": _session(reg.session), "contact": masked_contact(reg.person), "detail": "",
     }
     return body, 201 if result.created else 200, NO_STORE
+
+
+def _received_detail(contact: str) -> str:
+    where = _(" a %(contact)s", contact=contact) if contact else ""
+    return _("Si los datos son correctos, le llegará un mensaje%(where)s con su inscripción y el enlace a su "
+             "página personal. Si la persona ya se había inscrito antes, el mensaje llega al correo o celular "
+             "que dio esa vez, con un enlace para confirmar.", where=where)
 
 
 # --- the person, with their personal token ---------------------------------------------------

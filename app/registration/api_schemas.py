@@ -132,17 +132,25 @@ _POSITION_HELP = "Lugar en la lista de espera (1 es el siguiente); null si no es
 
 
 class RegistrationCreated(ApiSchema):
-    id = Integer(required=True)
-    status = Enum(RegistrationStatus, by_value=True, required=True, metadata={"description": _STATUS_HELP})
+    """The answer to POST /api/v1/registrations. Without an account (202) only ``session``,
+    ``contact`` and ``detail`` are filled, the same whether or not the person was known."""
+
+    id = Integer(allow_none=True, required=True, metadata={"description": "null sin cuenta (202)."})
+    status = Enum(RegistrationStatus, by_value=True, allow_none=True, required=True,
+                  metadata={"description": _STATUS_HELP + " null sin cuenta (202)."})
     waitlist_position = Integer(allow_none=True, required=True, metadata={"description": _POSITION_HELP})
     personal_token = String(allow_none=True, required=True, metadata={
         "description": (
             "El secreto de la persona para GET /api/v1/registrations/me y POST "
-            "/api/v1/registrations/me/cancel (encabezado X-Registration-Token). Se entrega solo en "
-            "la respuesta que crea la inscripción (201) y en su repetición con la misma "
-            "Idempotency-Key; es null si la persona ya estaba inscrita (200): su enlace personal "
-            "le llegó por su canal de avisos. Guárdelo como una contraseña; nunca en una URL.")})
+            "/api/v1/registrations/me/cancel (encabezado X-Registration-Token). Solo con cuenta del "
+            "personal, en la respuesta que crea la inscripción de una persona nueva (201). Sin cuenta "
+            "es siempre null: la persona recibe su enlace personal por mensaje. Guárdelo como una "
+            "contraseña; nunca en una URL.")})
     session = Nested(RegistrationSession, required=True)
+    contact = String(required=True, metadata={
+        "description": "A dónde va el mensaje según lo escrito, en parte oculto (sin cuenta), o el "
+                       "contacto guardado de la persona (con cuenta).", "example": "c***@example.cl"})
+    detail = String(required=True, metadata={"description": "Qué pasa ahora, en palabras para la persona."})
 
 
 class MyRegistration(ApiSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -109,3 +109,27 @@ class AttendanceCertificate(db.Model):  # type: ignore[name-defined]
     registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RegistrationHold(db.Model):  # type: ignore[name-defined]
+    """A registration asked for on the public form or the API for a person already on file
+    (their document is known), waiting for them to confirm it from the message sent to the
+    contact on file: whoever typed the RUT may not be the person. It holds a seat (when one was
+    free) until ``expires_at``; confirming turns it into a registration, expiry gives the seat
+    back (see ``app.registration.holds``). One per person and session."""
+
+    __tablename__ = "registration_holds"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("activity_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    source: Mapped[Source] = mapped_column(str_enum(Source, "registration_source", 8))
+    holds_seat: Mapped[bool] = mapped_column(Boolean, default=False)
+    nonce: Mapped[str] = mapped_column(String(32))  # part of the confirmation link
+    campaign_code: Mapped[str | None] = mapped_column(String(64))  # credited when confirmed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    session: Mapped[ActivitySession] = relationship()
+    person: Mapped[Person] = relationship()

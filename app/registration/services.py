@@ -37,7 +37,15 @@ from app.outbox.rendering import NothingToSend, Rendered, renderer
 from app.outbox.services import enqueue
 from app.people.erasure import redact_other_stores
 from app.people.models import Channel, Person
-from app.people.services import PersonInput, anonymise, clean_person, find_person, new_person, update_person
+from app.people.services import (
+    PersonInput,
+    anonymise,
+    clean_person,
+    find_person,
+    masked_contact,
+    new_person,
+    update_person,
+)
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
 from app.timeutil import utcnow
 from app.urls import external_url
@@ -55,9 +63,13 @@ class RegistrationError(ValueError):
 
 @dataclass
 class RegisterResult:
-    registration: Registration
+    registration: Registration | None  # None: held for confirmation, or nothing could be sent
     created: bool
     recognised: bool
+    held: bool = False  # waiting for the person to confirm from the contact on file
+    # Where a message about this submission goes, going by what was *typed* (masked): the same
+    # whether or not the document was known, so the answer reveals nothing about the database.
+    typed_contact: str = ""
 
 
 def closes_at(session: ActivitySession) -> Any:
@@ -117,13 +129,15 @@ def register(session_id: int, inp: PersonInput, *, source: Source = Source.PUBLI
     ``campaign_code``: the tracked link the person came through (``/c/<code>``), credited to
     that campaign channel. ``via``: how a staff-assisted registration arrived ("phone" or
     "counter")."""
-    cleaned = clean_person(inp)
+    cleaned = clean_person(inp, contact_optional=staff_user is not None)
     if via not in (None, "phone", "counter"):
         raise RegistrationError(_("Indique si la inscripción llegó por teléfono o en el mesón."), field="via")
     for _attempt in range(4):
         try:
-            return _register_once(session_id, cleaned, source=source, office=office, staff_user=staff_user,
-                                  campaign_code=campaign_code, via=via)
+            result = _register_once(session_id, cleaned, source=source, office=office, staff_user=staff_user,
+                                    campaign_code=campaign_code, via=via)
+            result.typed_contact = typed_contact(cleaned)
+            return result
         except IntegrityError:
             # A concurrent submission created the same person or registration first: look again.
             db.session.rollback()
@@ -137,6 +151,11 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
     person = find_person(cleaned)
     recognised = person is not None
     existing: Registration | None = None
+    if person is not None and staff_user is None:
+        # Known document on the public form or the API: whoever typed it may not be the person.
+        from app.registration.holds import hold_for_known_person
+
+        return hold_for_known_person(session, person, source=source, campaign_code=campaign_code)
     if person is None:
         person = new_person(cleaned, office_id=getattr(office, "id", None) or session.activity.host_office_id)
         db.session.flush()
@@ -146,7 +165,32 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
     if existing is not None and existing.status != RegistrationStatus.CANCELLED:
         db.session.rollback()
         return RegisterResult(existing, created=False, recognised=True)
-    confirmed = _take_seat(session.id)
+    confirmed = take_seat_or_free_expired(session.id)
+    reg = record_registration(session, person, existing, confirmed=confirmed, source=source, office=office,
+                              staff_user=staff_user, campaign_code=campaign_code, via=via)
+    if staff_user is not None:
+        record("registration.staff_create", reg, f"sesión {session.id}", actor=staff_user,
+               office_id=getattr(office, "id", None))
+    _commit_keeping_state()
+    return RegisterResult(reg, created=True, recognised=recognised)
+
+
+def take_seat_or_free_expired(session_id: int) -> bool:
+    """Take a seat; when none is free, first give back the seats of expired holds (to the
+    waitlist first, as a cancellation would) and try once more. The full-session path only:
+    a session with seats costs one UPDATE as before."""
+    if _take_seat(session_id):
+        return True
+    from app.registration.holds import release_expired_in_transaction
+
+    return release_expired_in_transaction(session_id=session_id) > 0 and _take_seat(session_id)
+
+
+def record_registration(session: ActivitySession, person: Person, existing: Registration | None, *,
+                        confirmed: bool, source: Source, office: Any = None, staff_user: Any = None,
+                        campaign_code: str | None = None, via: str | None = None) -> Registration:
+    """Write the registration (a new row, or the person's cancelled one made fresh) and queue
+    its message, in the caller's transaction; the seat was already taken (or not)."""
     now = utcnow()
     status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED
     if existing is not None:  # came back after cancelling: a fresh registration in the same row
@@ -169,11 +213,22 @@ def _register_once(session_id: int, cleaned: dict[str, Any], *, source: Source, 
         attribute(reg, campaign_code)
     db.session.flush()
     _queue_message(reg, "confirmation" if confirmed else "waitlisted")
-    if staff_user is not None:
-        record("registration.staff_create", reg, f"sesión {session.id}", actor=staff_user,
-               office_id=getattr(office, "id", None))
-    _commit_keeping_state()
-    return RegisterResult(reg, created=True, recognised=recognised)
+    return reg
+
+
+def give_back_seat(session_id: int) -> Registration | None:
+    """A seat held or confirmed is free again: it goes to the first person waiting, else back
+    to the count. Returns the promoted registration, if any."""
+    promoted = _promote_next(session_id)
+    if promoted is None:
+        _release_seat(session_id)
+    return promoted
+
+
+def typed_contact(cleaned: dict[str, Any]) -> str:
+    """Where a newcomer with these details would be written to, masked: from what was typed only."""
+    return masked_contact(Person(email=cleaned.get("email"), phone=cleaned.get("phone"),
+                                 preferred_channel=cleaned.get("preferred_channel") or Channel.EMAIL))
 
 
 def _commit_keeping_state() -> None:
@@ -216,9 +271,7 @@ def _cancel_in_transaction(reg: Registration, *, reason: str, actor: Any,
     db.session.refresh(reg)
     promoted = None
     if was_confirmed:
-        promoted = _promote_next(reg.session_id)
-        if promoted is None:
-            _release_seat(reg.session_id)
+        promoted = give_back_seat(reg.session_id)
     _void_pending(reg.id, kinds=REMINDER_KINDS)
     if notify:
         _queue_message(reg, "withdrawn", invitation="CANCEL" if was_confirmed else None,
@@ -544,7 +597,10 @@ def render_registration_message(context: dict[str, Any]) -> Rendered:
            "link": personal_url(reg), "position": waitlist_position(reg), "reason": context.get("reason") or ""}
     subject = _subject(kind, session)
     if context.get("channel", "email") != "email":
-        return Rendered(subject=subject, body_text=render_template("email/registration.short.txt", **ctx))
+        # A phone is often the household's: every short message says whose registration it is.
+        text = _("Para %(name)s.", name=reg.person.first_names) + " " + render_template(
+            "email/registration.short.txt", **ctx)
+        return Rendered(subject=subject, body_text=text)
     method = context.get("invitation")
     attachments = [invitation_attachment(reg, method)] if method in ("REQUEST", "CANCEL") else []
     return Rendered(subject=subject, body_text=render_template("email/registration.txt", **ctx),

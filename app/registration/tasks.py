@@ -47,3 +47,17 @@ def purge_idempotency_keys() -> int:
 
     with task_context():
         return purge_expired()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def release_expired_holds() -> int:
+    """Every minute: registrations held for a known document and not confirmed in time give
+    their seats back (to the waitlist first; those promoted are told). Safe to run twice."""
+    from app.outbox.tasks import kick_delivery
+    from app.registration.holds import release_expired
+
+    with task_context():
+        seats = release_expired()
+    if seats:
+        kick_delivery()
+    return seats

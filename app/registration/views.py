@@ -98,20 +98,10 @@ def register(session_id: int) -> ResponseReturnValue:
                 status = err.status
             else:
                 kick_delivery()
-                if not result.created:
-                    # Never hand out the personal link to whoever knows a RUT: the person already
-                    # received it by message; say where it went.
-                    reg = result.registration
-                    return render_template("registration/already.html", session=reg.session,
-                                           contact=masked_contact(reg.person), status=reg.status.value)
-                if result.recognised:
-                    # Recognised by document, email or phone: whoever typed them may not be the
-                    # person, so the personal link goes only to the contact we already had.
-                    reg = result.registration
-                    return render_template("registration/sent.html", session=reg.session,
-                                           contact=masked_contact(reg.person), status=reg.status.value)
-                return redirect(url_for("registration.done", token=services.personal_token(result.registration),
-                                        nuevo=1))
+                # One answer for everyone, known or not (app/registration/identity_views.py).
+                from app.registration.identity_views import answer
+
+                return answer(session, result)
         elif _csrf_failed(form):
             errors.append(_csrf_message())
     return render_template("registration/form.html", form=form, session=session, activity=session.activity,

@@ -134,6 +134,10 @@ def test_only_opted_in_contacts_of_the_office_are_queued_once_on_their_preferred
     registered = contact(world.host)
     registration.register(session.id, person_input(900, email=registered.email,
                                                    document_number=registered.document_number))
+    from app.registration import holds
+    from app.registration.models import RegistrationHold
+
+    holds.confirm(db.session.scalars(select(RegistrationHold)).one())  # from the message on file
     campaign = started(world, activity)
     assert queue_all(campaign) == 3
     msgs = {m.recipient: m for m in campaign_messages(campaign)}

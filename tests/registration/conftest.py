@@ -39,3 +39,20 @@ def published_session(world: WorkshopWorld) -> Any:
 @pytest.fixture
 def world(factory: Any) -> WorkshopWorld:
     return WorkshopWorld(factory)
+
+
+def register_as_person(session_id: int, inp: PersonInput, **kw: Any) -> Any:
+    """``services.register`` as the person would: a known document is held until confirmed from
+    the message on file, which this does (``app.registration.holds``). Returns the registration."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.registration import holds, services
+    from app.registration.models import RegistrationHold
+
+    result = services.register(session_id, inp, **kw)
+    if not result.held:
+        return result.registration
+    hold = db.session.scalars(select(RegistrationHold).where(RegistrationHold.session_id == session_id)
+                              .order_by(RegistrationHold.id.desc())).first()
+    return holds.confirm(hold)

@@ -44,12 +44,20 @@ def token_for() -> Any:
 
 @pytest.fixture
 def registered(client, published_session) -> Any:
-    """``body = registered(session, n)``: register person ``n`` through the API (201)."""
+    """``body = registered(session, n)``: register newcomer ``n`` through the API (202, the
+    same answer for everyone), then read what the person's message carries: the registration
+    and its personal token."""
+    from app.registration import services
 
     def _register(session: Any, n: int = 1, **kw: Any) -> dict[str, Any]:
         resp = client.post(URL, json=registration_body(session.id, n, **kw))
-        assert resp.status_code == 201, resp.get_data(as_text=True)[:500]
-        return dict(resp.get_json())
+        assert resp.status_code == 202, resp.get_data(as_text=True)[:500]
+        db.session.expire_all()
+        number = person_input(n, **kw).document_number
+        reg = db.session.scalars(select(Registration).join(Person).where(
+            Person.document_number == number, Registration.session_id == session.id)).one()
+        return {"id": reg.id, "status": reg.status.value, "waitlist_position": services.waitlist_position(reg),
+                "personal_token": services.personal_token(reg), "session": resp.get_json()["session"]}
 
     return _register
 
@@ -61,19 +69,20 @@ def me(token: str) -> dict[str, str]:
 # --- registering -----------------------------------------------------------------------------
 
 
-def test_anyone_registers_and_gets_201_with_status_token_and_session(client, published_session):
+def test_anyone_registers_and_gets_202_with_an_answer_that_carries_no_token(client, published_session):
     session = published_session()
     resp = client.post(URL, json=registration_body(session.id))
-    assert resp.status_code == 201
+    assert resp.status_code == 202
     assert resp.headers["Cache-Control"] == "no-store"
     body = resp.get_json()
-    assert body["status"] == "confirmed"
-    assert body["waitlist_position"] is None
-    assert body["personal_token"]
+    assert body["id"] is None and body["status"] is None and body["personal_token"] is None
+    assert body["contact"] == "c***@example.cl"
+    assert "Si los datos son correctos" in body["detail"]
     assert body["session"]["id"] == session.id
     assert body["session"]["activity_title"] == session.activity.title
     assert body["session"]["timezone"] == "America/Santiago"
-    reg = db.session.get(Registration, body["id"])
+    reg = db.session.scalars(select(Registration)).one()
+    assert reg.status == RegistrationStatus.CONFIRMED  # a newcomer is registered at once
     assert reg.source == Source.API and reg.office_id is None and reg.staff_user_id is None
 
 
@@ -84,16 +93,18 @@ def test_the_rut_is_stored_normalised(client, published_session):
     assert db.session.scalars(select(Person.document_number)).one() == rut
 
 
-def test_the_same_person_again_is_200_with_the_same_registration_and_no_token(client, registered,
-                                                                              published_session):
-    session = published_session()
-    first = registered(session)
-    resp = client.post(URL, json=registration_body(session.id))
-    assert resp.status_code == 200
-    again = resp.get_json()
-    assert again["id"] == first["id"] and again["status"] == "confirmed"
-    assert again["personal_token"] is None  # knowing someone's RUT must not hand out their link
-    assert count(Registration) == 1 and count(Person) == 1
+def test_a_known_rut_gets_the_same_answer_as_a_newcomer_and_books_nothing(client, registered, published_session):
+    first, second = published_session(), published_session()
+    registered(first)
+    newcomer = client.post(URL, json=registration_body(second.id, 2, email="camila1@example.cl"))
+    known = client.post(URL, json=registration_body(second.id, 1, first_names="Otra"))
+    again = client.post(URL, json=registration_body(first.id, 1))
+    assert newcomer.status_code == known.status_code == again.status_code == 202
+    assert newcomer.get_json()["detail"] == known.get_json()["detail"] == again.get_json()["detail"]
+    assert newcomer.get_json()["id"] is None and known.get_json()["personal_token"] is None
+    people = {p.document_number: p for p in db.session.scalars(select(Person))}
+    assert people[person_input(1).document_number].first_names == "Camila"  # nothing changed by the form
+    assert count(Registration) == 2  # the first registration and the newcomer's; the known RUT is only held
 
 
 def test_a_full_session_puts_the_person_on_the_waitlist_with_a_position(registered, published_session):
@@ -138,7 +149,7 @@ def test_malformed_body_is_422_in_spanish(client, published_session):
 def test_optional_text_may_be_null(client, published_session):
     session = published_session()
     resp = client.post(URL, json=registration_body(session.id, phone=None, accessibility_other=None))
-    assert resp.status_code == 201
+    assert resp.status_code == 202
 
 
 def test_unknown_session_is_404(client, published_session):
@@ -164,12 +175,12 @@ def test_a_flood_from_one_address_is_429_with_retry_after(app, client, published
     session = published_session()
     monkeypatch.setitem(app.config, "REGISTRATION_RATE_LIMIT", "2 per minute")
     for n in (1, 2):
-        assert client.post(URL, json=registration_body(session.id, n)).status_code == 201
+        assert client.post(URL, json=registration_body(session.id, n)).status_code == 202
     resp = client.post(URL, json=registration_body(session.id, 3))
     assert_problem(resp, 429)
     assert int(resp.headers["Retry-After"]) > 0
     other = client.post(URL, json=registration_body(session.id, 4), environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert other.status_code == 201  # per address
+    assert other.status_code == 202  # per address
     assert count(Registration) == 3
 
 
@@ -275,15 +286,18 @@ def test_cancelling_twice_changes_nothing_more(client, registered, published_ses
 
 
 def test_a_token_replaced_by_registering_again_is_410(client, registered, published_session):
-    """Registering again replaces the link; the API hands a recognised person no token."""
+    """Registering again (confirmed from the message on file) replaces the link."""
+    from app.registration import holds
+    from app.registration import services as registration_services
+    from app.registration.models import RegistrationHold
+
     session = published_session()
     old = registered(session)["personal_token"]
     client.post(f"{URL}/me/cancel", headers=me(old))
-    again = registered(session)  # came back after cancelling: 201, a new link...
-    assert again["personal_token"] is None  # ...sent to the contact on file, never in the answer
-    from app.registration import services as registration_services
-
-    new = registration_services.personal_token(db.session.get(Registration, again["id"]))
+    resp = client.post(URL, json=registration_body(session.id))  # a known RUT: held, not booked
+    assert resp.status_code == 202 and resp.get_json()["personal_token"] is None
+    reg = holds.confirm(db.session.scalars(select(RegistrationHold)).one())  # from the message on file
+    new = registration_services.personal_token(reg)
     assert new != old
     problem = assert_problem(client.get(f"{URL}/me", headers=me(old)), 410)
     assert "ya no es válido" in problem["detail"]
@@ -444,8 +458,12 @@ def test_the_openapi_document_describes_the_registration_endpoints(client):
     assert "identified" in spec["components"]["schemas"]["StaffRegistration"]["properties"]
 
 
-def test_someone_who_only_knows_a_persons_email_gets_no_personal_token(client, registered, published_session):
+def test_someone_typing_a_persons_email_with_their_own_rut_is_a_new_person(client, registered, published_session):
     first, other = published_session(), published_session()
     registered(first, 1)  # Camila, with camila1@example.cl
-    stranger = client.post(URL, json=registration_body(other.id, 2, email="camila1@example.cl"))
-    assert stranger.status_code == 201 and stranger.get_json()["personal_token"] is None
+    stranger = client.post(URL, json=registration_body(other.id, 2, email="camila1@example.cl",
+                                                       first_names="Pedro"))
+    assert stranger.status_code == 202 and stranger.get_json()["personal_token"] is None
+    assert sorted(db.session.scalars(select(Person.first_names))) == ["Camila", "Pedro"]
+
+

@@ -33,7 +33,10 @@ def _fire(app: Any, session_id: int, inputs: list[Any]) -> list[str]:
         with app.app_context():
             try:
                 result = services.register(session_id, inputs[i])
-                out = result.registration.status.value + ("" if result.created else ":repeat")
+                if result.registration is None:  # a known document: held or already in, nothing handed back
+                    out = "held:repeat" if result.held else "known:repeat"
+                else:
+                    out = result.registration.status.value + ("" if result.created else ":repeat")
             except Exception as exc:  # recorded, then asserted on
                 out = f"error:{type(exc).__name__}:{exc}"
             finally:

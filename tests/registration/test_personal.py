@@ -20,7 +20,7 @@ from app.registration.models import Attendance, Registration, RegistrationStatus
 from app.timeutil import utcnow
 from tests.conftest import count, csrf_from
 from tests.outbox import conftest as outbox_fixtures
-from tests.registration.conftest import make_rut, person_input
+from tests.registration.conftest import make_rut, person_input, register_as_person
 from tests.workshops.conftest import local_in, session_input
 
 # The real SMTP transport against a real SMTP server on loopback (aiosmtpd).
@@ -29,7 +29,8 @@ smtp = outbox_fixtures.smtp
 
 
 def register(session: Any, n: int = 1, **kw: Any) -> Registration:
-    return services.register(session.id, person_input(n, **kw)).registration
+    """Person ``n`` registers; a known person confirms from the message on file, as they would."""
+    return register_as_person(session.id, person_input(n, **kw))
 
 
 def page_of(reg: Registration, suffix: str = "") -> str:

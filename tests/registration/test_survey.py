@@ -17,7 +17,7 @@ from app.registration.models import Attendance, Registration, RegistrationStatus
 from app.registration.tasks import send_survey_invitations
 from app.timeutil import utcnow
 from tests.conftest import count, csrf_from, get_csrf, login
-from tests.registration.conftest import person_input
+from tests.registration.conftest import person_input, register_as_person
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -27,7 +27,7 @@ D = timedelta(days=1)
 
 
 def register(session: Any, n: int = 1, **kw: Any) -> Registration:
-    return services.register(session.id, person_input(n, **kw)).registration
+    return register_as_person(session.id, person_input(n, **kw))
 
 
 def end(session: Any, ago: timedelta = 2 * H, hours: float = 2) -> Any:
