@@ -12,7 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -45,6 +47,29 @@ def comuna_choices() -> list[SelectChoice]:
     comunas = sorted(db.session.scalars(select(Comuna)), key=lambda c: (order.get(c.region_code, 99), slugify(c.name)))
     return [SelectChoice("", _("Elija su comuna"))] + [
         SelectChoice(c.code, c.name, optgroup=regions.get(c.region_code)) for c in comunas]
+
+
+_OPTIONS_HTML: dict[str, Markup] = {}
+
+
+def comuna_options_html() -> Markup:
+    """``comuna_choices()`` as <optgroup>/<option> markup, built once per process and language
+    (comunas are reference data, changed only by a migration)."""
+    locale = str(get_locale())
+    if locale not in _OPTIONS_HTML:
+        parts: list[Markup] = []
+        group = None
+        for choice in comuna_choices():
+            if choice.optgroup != group:
+                if group:
+                    parts.append(Markup("</optgroup>"))
+                parts.append(Markup('<optgroup label="{}">').format(choice.optgroup))
+                group = choice.optgroup
+            parts.append(Markup('<option value="{}">{}</option>').format(choice.value, choice.label))
+        if group:
+            parts.append(Markup("</optgroup>"))
+        _OPTIONS_HTML[locale] = Markup("").join(parts)
+    return _OPTIONS_HTML[locale]
 
 
 def _public_limit() -> str:
@@ -94,7 +119,8 @@ def register(session_id: int) -> ResponseReturnValue:
         return render_template("registration/closed.html", session=session, message=err.message), err.status
     assert session is not None
     form = QuickForm()
-    form.comuna_code.choices = comuna_choices()
+    form.comuna_code.choices = []  # the options come pre-rendered (comuna_options_html)
+    form.comuna_code.options_html = comuna_options_html()  # type: ignore[attr-defined]
     dates = series.series_sessions(session)
     form.sessions.choices = _date_choices(dates) if len(dates) > 1 else []
     errors: list[str] = []

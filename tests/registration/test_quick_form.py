@@ -234,3 +234,17 @@ def test_extras_without_the_security_code_come_back_with_a_message(client, publi
 def test_extras_behind_a_bad_link_are_refused(client, published_session):
     published_session()
     assert client.get("/inscripcion/no-es-un-enlace/mas-datos").status_code == 404
+
+
+def test_a_typed_comuna_value_is_never_markup(client, published_session):
+    resp = post(client, published_session(), comuna_code='13120"><b>x</b>')
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert "<b>x</b>" not in page and "selected" not in page.split('id="comuna_code"')[1].split("</select>")[0]
+
+
+def test_the_comuna_list_has_every_comuna_once_grouped_by_region(client, published_session):
+    page = client.get(url(published_session())).get_data(as_text=True)
+    select_html = page.split('id="comuna_code"')[1].split("</select>")[0]
+    assert len(re.findall(r'<option (?:selected )?value="\d{5}">', select_html)) == 346
+    assert select_html.count("<optgroup") == 16 and select_html.count("selected") == 1
