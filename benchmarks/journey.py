@@ -110,6 +110,10 @@ def _rut(n: int) -> str:
     return f"{body}-{rut.calc_check_digit(body)}"
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _click(page: Any, journey: Journey, locator: Any, what: str) -> None:
     journey.taps.append(what)
     locator.click()
@@ -121,7 +125,7 @@ def _fill(page: Any, journey: Journey, selector: str, value: str, what: str) -> 
     page.fill(selector, value)
 
 
-def _register(page: Any, journey: Journey, n: int, js: bool) -> None:
+def _register(page: Any, journey: Journey, n: int, one_date: bool) -> None:
     """On the registration form: type what it asks for, nothing optional."""
     _fill(page, journey, "#first_names", "Rosa", "nombres")
     _fill(page, journey, "#last_names", "Quispe Mamani", "apellidos")
@@ -137,33 +141,36 @@ def _register(page: Any, journey: Journey, n: int, js: bool) -> None:
     journey.taps.append("acepto el uso de mis datos")
     page.locator("#consent_data").check()
     form = page.locator("main form", has=page.locator("#first_names"))
-    _click(page, journey, form.get_by_role("button", name=re.compile("^Inscribirme")).first, "Inscribirme")
+    button = form.get_by_role("button", name=re.compile("^Inscribirme")).first
+    only_marked = form.get_by_role("button", name=re.compile("solo en las fechas marcadas"))
+    if one_date and only_marked.count():  # a series: just the date of the link followed
+        button = only_marked.first
+    _click(page, journey, button, f"«{_words(button.inner_text())}»")
 
 
 def _next_step(page: Any, journey: Journey) -> bool:
     """Take the next step towards a registration form; False when nothing fits."""
     main = page.get_by_role("main")
-    for pattern, what in ((r"^Inscribirme", "Inscribirme (enlace)"),):
-        link = main.get_by_role("link", name=re.compile(pattern))
-        if link.count():
-            _click(page, journey, link.first, what)
-            return True
+    link = main.get_by_role("link", name=re.compile(r"^Inscribirme"))
+    if link.count():
+        _click(page, journey, link.first, f"«{_words(link.first.inner_text())}»")
+        return True
     if "/talleres/" in page.url:
         return False
     if re.search(r"/talleres/?(\?|$)", page.url):
         first = main.get_by_role("heading").get_by_role("link")
         if first.count():
-            _click(page, journey, first.first, "primer taller de la lista")
+            _click(page, journey, first.first, f"«{_words(first.first.inner_text())}» (el primer taller)")
             return True
         return False
     talleres = page.get_by_role("link", name=re.compile(r"^Talleres$"))
     if talleres.count():
-        _click(page, journey, talleres.first, "Talleres")
+        _click(page, journey, talleres.first, "«Talleres»")
         return True
     return False
 
 
-def run_journey(browser: Any, base: str, *, width: int, js: bool, n: int) -> Journey:
+def run_journey(browser: Any, base: str, *, width: int, js: bool, n: int, one_date: bool = False) -> Journey:
     journey = Journey()
     context = browser.new_context(base_url=base, locale="es-CL", java_script_enabled=js, is_mobile=True,
                                   has_touch=True, viewport={"width": width, "height": 740})
@@ -191,7 +198,7 @@ def run_journey(browser: Any, base: str, *, width: int, js: bool, n: int) -> Jou
     page.wait_for_load_state("load")
     for _ in range(12):
         if page.locator("main form #first_names").count():
-            _register(page, journey, n, js)
+            _register(page, journey, n, one_date)
             break
         if not _next_step(page, journey):
             break
@@ -207,9 +214,12 @@ def _server_times(log: Path | None, journey: Journey) -> None:
     if log is None or not log.exists():
         return
     entries = [m.groups() for m in LOG_LINE.finditer(log.read_text(encoding="utf-8", errors="replace"))]
+    sys.path.insert(0, str(ROOT))
+    from app.requestlog import _scrub_path  # the log hides personal-link tokens the same way
+
     used: set[int] = set()
     for load in journey.pages:
-        path = urlparse(load.url).path
+        path = _scrub_path(urlparse(load.url).path)
         for i in range(len(entries) - 1, -1, -1):
             method, logged_path, _status, ms = entries[i]
             if i not in used and method == load.method and logged_path == path:
@@ -250,6 +260,9 @@ def main() -> int:
     parser.add_argument("--width", type=int, action="append", help="viewport width in px (repeatable; default 360)")
     parser.add_argument("--no-js", action="store_true", help="only the run without JavaScript")
     parser.add_argument("--js-only", action="store_true", help="only the run with JavaScript")
+    parser.add_argument("--cold", action="store_true", help="no warm-up journey before the measured ones")
+    parser.add_argument("--one-date", action="store_true",
+                        help="on a series, register only the date followed (default: the form's first button)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -268,10 +281,12 @@ def main() -> int:
     with target() as (base, log), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         n = int(time.time()) % 100_000
+        if not args.cold:  # one unreported journey first: templates compiled, caches filled
+            run_journey(browser, base, width=360, js=True, n=n)
         for width in widths:
             for js in modes:
                 n += 1
-                journey = run_journey(browser, base, width=width, js=js, n=n)
+                journey = run_journey(browser, base, width=width, js=js, n=n, one_date=args.one_date)
                 time.sleep(0.3)  # the server writes its log line after the response
                 _server_times(log, journey)
                 all_ok = report(journey, width=width, js=js) and all_ok
