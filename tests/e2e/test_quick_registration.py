@@ -50,7 +50,8 @@ def small_targets(page: Any) -> list[str]:
           const row = el.closest('.checkbox');
           box = row ? row.getBoundingClientRect() : box;
         }
-        if (box.height < 44 || box.width < 44) out.push((el.id || el.name || el.textContent.trim()) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+        const name = el.id || el.name || el.textContent.trim();
+        if (box.height < 44 || box.width < 44) out.push(`${name} ${Math.round(box.width)}x${Math.round(box.height)}`);
       }
       return out;
     }""")
@@ -82,7 +83,7 @@ def test_a_phone_only_person_registers_in_one_step_then_adds_the_extras(browser,
     page.get_by_label("Intérprete de lengua de señas chilena").check()
     page.get_by_label("Solo datos del celular").check()
     page.get_by_role("button", name="Guardar").click()
-    page.wait_for_url(f"**/inscripcion/*")
+    page.wait_for_url("**/inscripcion/*")
     axe.check(page)
     assert "Guardamos sus datos" in page.content()
     db.session.expire_all()
