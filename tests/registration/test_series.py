@@ -230,3 +230,15 @@ def test_parallel_series_submissions_never_oversell_any_date(app, world):
         assert db.session.get(ActivitySession, sid).confirmed_count == 2
     assert count(Person) == workers
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == workers
+
+
+def test_the_worker_writes_and_delivers_the_one_message(four_dates):
+    from app.outbox.delivery import deliver_one
+
+    series.register_series(four_dates[0], ids(four_dates), phone_only(1))
+    msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_series"))
+    assert msg.body_text == ""  # written by the worker, not by the request
+    assert deliver_one(msg.id) == OutboxStatus.SENT
+    db.session.expire_all()
+    sent = db.session.get(OutboxMessage, msg.id)
+    assert sent.renderer is None and sent.body_text.count("/inscripcion/") == 4
