@@ -43,7 +43,7 @@ class PersonForm(FlaskForm):
     preferred_channel = RadioField(_l("¿Cómo prefiere que le avisemos?"), choices=[
         SelectChoice("email", _l("Correo electrónico")), SelectChoice("whatsapp", _l("WhatsApp")),
         SelectChoice("sms", _l("Mensaje de texto (SMS)")),
-        SelectChoice("phone_call", _l("Llamada telefónica"))], default="email", validate_choice=False)
+        SelectChoice("phone_call", _l("Llamada telefónica"))], default="", validate_choice=False)
     needs_subtitles = BooleanField(_l("Subtítulos"))
     needs_sign_language = BooleanField(_l("Intérprete de lengua de señas chilena"))
     uses_screen_reader = BooleanField(_l("Uso lector de pantalla"))
