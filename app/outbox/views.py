@@ -73,6 +73,7 @@ KIND_LABELS: dict[str, Any] = {
     "registration_reminder_1h": _l("Recordatorio 1 hora"),
     "registration_withdrawn": _l("Inscripción cancelada"),
     "registration_survey": _l("Encuesta de satisfacción"),
+    "registration_series": _l("Inscripción en varias fechas"),
     "campaign_announcement": _l("Difusión: anuncio"),
     "campaign_seats_left": _l("Difusión: quedan cupos"),
     "campaign_last_call": _l("Difusión: última llamada"),

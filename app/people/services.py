@@ -49,7 +49,7 @@ class PersonInput:
     email: str = ""
     phone: str = ""
     comuna_code: str = ""
-    preferred_channel: str = "email"
+    preferred_channel: str = ""  # empty: follows from the contact given (see clean_person)
     needs_subtitles: bool = False
     needs_sign_language: bool = False
     uses_screen_reader: bool = False
@@ -201,8 +201,12 @@ def clean_person(inp: PersonInput, *, contact_optional: bool = False) -> dict[st
     elif len(comuna) != 5 or comuna not in comuna_codes():
         errors["comuna_code"] = _("Elija una comuna de la lista.")
     out["comuna_code"] = comuna
+    # The channel follows from the contact given unless the person chose one: a phone means
+    # WhatsApp (SMS or a call if asked), only an email means email. Nobody is refused for a
+    # channel they never picked.
+    chosen = (inp.preferred_channel or "").strip()
     try:
-        channel = Channel(inp.preferred_channel)
+        channel = Channel(chosen) if chosen else (Channel.WHATSAPP if phone else Channel.EMAIL)
     except ValueError:
         errors["preferred_channel"] = _("Elija cómo prefiere que le avisemos.")
         channel = Channel.EMAIL

@@ -12,19 +12,23 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.activities.models import ActivitySession
 from app.calendar import is_cancelled
 from app.extensions import csrf, db, limiter
+from app.i18n import format_day
 from app.outbox.tasks import kick_delivery
 from app.people.models import Person
 from app.people.services import PersonError, masked_contact
-from app.registration import services
-from app.registration.forms import PersonForm
+from app.registration import extras, series, services
+from app.registration.forms import ExtrasForm, PersonForm, QuickForm
 from app.registration.models import Registration, RegistrationStatus, Source
+from app.territory.data import comuna_codes
 from app.territory.models import Comuna, Office, Region
 from app.text import slugify
 
@@ -45,17 +49,40 @@ def comuna_choices() -> list[SelectChoice]:
         SelectChoice(c.code, c.name, optgroup=regions.get(c.region_code)) for c in comunas]
 
 
+_OPTIONS_HTML: dict[str, Markup] = {}
+
+
+def comuna_options_html() -> Markup:
+    """``comuna_choices()`` as <optgroup>/<option> markup, built once per process and language
+    (comunas are reference data, changed only by a migration)."""
+    locale = str(get_locale())
+    if locale not in _OPTIONS_HTML:
+        parts: list[Markup] = []
+        group = None
+        for choice in comuna_choices():
+            if choice.optgroup != group:
+                if group:
+                    parts.append(Markup("</optgroup>"))
+                parts.append(Markup('<optgroup label="{}">').format(choice.optgroup))
+                group = choice.optgroup
+            parts.append(Markup('<option value="{}">{}</option>').format(choice.value, choice.label))
+        if group:
+            parts.append(Markup("</optgroup>"))
+        _OPTIONS_HTML[locale] = Markup("").join(parts)
+    return _OPTIONS_HTML[locale]
+
+
 def _public_limit() -> str:
     return str(current_app.config.get("REGISTRATION_RATE_LIMIT", "20 per minute"))
 
 
-def apply_person_errors(form: PersonForm, err: PersonError) -> None:
+def apply_person_errors(form: Any, err: PersonError) -> None:
     for name, message in err.errors.items():
         if name in form:
             form[name].errors = [message]  # type: ignore[misc]
 
 
-def _csrf_failed(form: PersonForm) -> bool:
+def _csrf_failed(form: Any) -> bool:
     """The form's own CSRF check failed: say so in Spanish, at the top, and keep what was typed."""
     if "csrf_token" in form and form.csrf_token.errors:
         form.csrf_token.errors = []  # type: ignore[misc]
@@ -65,6 +92,16 @@ def _csrf_failed(form: PersonForm) -> bool:
 
 def _csrf_message() -> str:
     return _("El formulario caducó o le falta su código de seguridad. Revise sus datos y envíelo de nuevo.")
+
+
+def _prefill_comuna(form: QuickForm, session: ActivitySession) -> None:
+    """The comuna the home search passed (``?comuna=13120``), else the host office's."""
+    asked = (request.args.get("comuna") or "").strip()
+    form.comuna_code.data = asked if asked in comuna_codes() else session.activity.host_office.comuna_code
+
+
+def _date_choices(dates: list[ActivitySession]) -> list[tuple[int, str]]:
+    return [(str(s.id), f"{format_day(s.local_start)}, {s.local_start:%H:%M}") for s in dates]
 
 
 # The form checks its own CSRF token (below) instead of the global check, so that a page left
@@ -81,13 +118,39 @@ def register(session_id: int) -> ResponseReturnValue:
             abort(404)
         return render_template("registration/closed.html", session=session, message=err.message), err.status
     assert session is not None
-    form = PersonForm()
-    form.comuna_code.choices = comuna_choices()
+    form = QuickForm()
+    form.comuna_code.choices = []  # the options come pre-rendered (comuna_options_html)
+    form.comuna_code.options_html = comuna_options_html()  # type: ignore[attr-defined]
+    dates = series.series_sessions(session)
+    form.sessions.choices = _date_choices(dates) if len(dates) > 1 else []
     errors: list[str] = []
     status = 200
-    if request.method == "POST":
+    if request.method == "GET":
+        _prefill_comuna(form, session)
+        form.sessions.data = [str(s.id) for s in dates] if request.args.get("todas") == "1" else [str(session.id)]
+    else:
         status = 400
-        if form.validate_on_submit():
+        chosen = [session.id]
+        if len(dates) > 1:
+            chosen = [s.id for s in dates] if request.form.get("fechas") == "todas" else \
+                [int(v) for v in form.sessions.data or [] if str(v).isdigit()]
+        valid = form.validate_on_submit()
+        if valid and chosen != [session.id]:
+            try:
+                outcome = series.register_series(session, chosen, form.to_input(), source=Source.PUBLIC,
+                                                  campaign_code=request.args.get("c"))
+            except PersonError as err:
+                apply_person_errors(form, err)
+            except services.RegistrationError as err:
+                if err.field == "sessions":
+                    form.sessions.errors = [err.message]  # type: ignore[misc]
+                else:
+                    errors.append(err.message)
+                status = err.status
+            else:
+                kick_delivery()
+                return _series_answer(outcome)
+        elif valid:
             try:
                 result = services.register(session.id, form.to_input(), source=Source.PUBLIC,
                                            campaign_code=request.args.get("c"))
@@ -105,7 +168,48 @@ def register(session_id: int) -> ResponseReturnValue:
         elif _csrf_failed(form):
             errors.append(_csrf_message())
     return render_template("registration/form.html", form=form, session=session, activity=session.activity,
-                           errors=errors), status
+                           errors=errors, dates=dates if len(dates) > 1 else []), status
+
+
+def _series_answer(outcome: series.SeriesResult) -> ResponseReturnValue:
+    """Every chosen date and what happened to it. Personal links and the optional second page
+    only for a newcomer: a recognised person gets their links at the contact on file."""
+    created = outcome.created
+    token = services.personal_token(created[0]) if created and not outcome.recognised else None
+    links = {r.id: services.personal_token(r) for r in created} if token else {}
+    return _page("registration/series_done.html", outcome=outcome, token=token, links=links,
+                 activity=outcome.dates[0].session.activity, contact=masked_contact(outcome.person),
+                 extras=_extras_form(outcome.person) if token else None)
+
+
+def _extras_form(person: Person) -> ExtrasForm:
+    return ExtrasForm(formdata=None, data=extras.extras_of(person))
+
+
+@csrf.exempt
+@bp.route("/inscripcion/<token>/mas-datos", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
+def more_details(token: str) -> ResponseReturnValue:
+    """The optional second page: accessibility, connectivity, profile and opt-ins."""
+    reg = _reg_or_error(token)
+    if isinstance(reg, Response):
+        return reg
+    if request.method == "GET":
+        return _page("registration/extras.html", reg=reg, token=token, form=_extras_form(reg.person), errors=[])
+    form = ExtrasForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            extras.save_extras(reg, {name: form[name].data for name in extras.EXTRA_FIELDS})
+        except PersonError as err:
+            apply_person_errors(form, err)
+            errors += [m for name, m in err.errors.items() if name not in form]
+        else:
+            flash(_("Guardamos sus datos. Puede cambiarlos cuando quiera desde su página personal."), "success")
+            return redirect(url_for("registration.personal", token=token), code=303)
+    elif _csrf_failed(form):
+        errors.append(_csrf_message())
+    return _page("registration/extras.html", 400, reg=reg, token=token, form=form, errors=errors)
 
 
 def _private(response: Response) -> Response:
@@ -132,8 +236,10 @@ def done(token: str) -> ResponseReturnValue:
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    return _page("registration/done.html", reg=reg, token=token, created=request.args.get("nuevo") == "1",
-                 position=services.waitlist_position(reg), contact=masked_contact(reg.person))
+    created = request.args.get("nuevo") == "1"
+    return _page("registration/done.html", reg=reg, token=token, created=created,
+                 position=services.waitlist_position(reg), contact=masked_contact(reg.person),
+                 extras=_extras_form(reg.person) if created else None)
 
 
 def _can_add_to_calendar(reg: Registration) -> bool:

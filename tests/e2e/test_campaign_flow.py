@@ -64,7 +64,7 @@ def test_a_coordinator_campaigns_on_three_channels_and_the_report_credits_the_re
     phone.fill("#last_names", "Paz")
     phone.fill("#document_number", make_rut(5150))
     phone.fill("#email", "rosa.paz@example.cl")
-    phone.select_option("#comuna_code", "13120")
+    phone.fill("#comuna_code", "Ñuñoa")  # the comuna type-ahead (a plain select without JavaScript)
     phone.check("#consent_data")
     phone.click("main button[type=submit]")
     phone.wait_for_url(re.compile(r"/inscripcion/.+/listo"))

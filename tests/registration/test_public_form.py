@@ -52,7 +52,10 @@ def test_the_form_of_a_published_open_session_is_shown(client, published_session
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Inscribirme" in page and 'name="csrf_token"' in page
-    assert "<script" not in page  # works without JavaScript
+    # Works without JavaScript: no inline script, a real <select> of comunas (a script only
+    # turns it into a type-ahead), a plain submit button.
+    assert "<script>" not in page and " onclick=" not in page
+    assert '<select class="input" data-typeahead="1" id="comuna_code" name="comuna_code">' in page
 
 
 def test_an_unknown_session_is_not_found(client, published_session):
@@ -150,12 +153,13 @@ def test_bad_input_answers_400_with_the_message_at_the_field_and_in_the_summary(
 def test_bad_input_keeps_what_was_typed_and_writes_nothing(client, published_session, case):
     changes, _field, _message = BAD_INPUT[case]
     s = published_session()
-    resp = post(client, s, **{"availability": "Mañanas, de lunes a viernes", **changes})
+    resp = post(client, s, **changes)
     page = html.unescape(resp.get_data(as_text=True))
-    assert 'value="Mañanas, de lunes a viernes"' in page
-    for name, value in changes.items():
+    for name, value in form_data(**changes).items():
         if name in ("first_names", "last_names", "document_number", "email", "phone") and value:
             assert f'value="{value}"' in page
+    if changes.get("comuna_code", "13120") == "13120":
+        assert '<option selected value="13120">' in page
     assert nothing_written()
 
 

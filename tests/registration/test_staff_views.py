@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from app.people.models import Person
+from app.people.models import Channel, Person
 from app.registration import services
 from app.registration.exports import export_columns, format_rut
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
@@ -497,3 +498,16 @@ def test_each_export_is_audited_without_personal_data(app, scene):
     assert event.user_id == scene.users["coordinator"].id and event.office_id == scene.coord_office.id
     assert "4 filas" in event.summary and "3 con identidad enmascarada" in event.summary
     assert "Rojas" not in event.summary and "example.cl" not in event.summary
+
+
+def test_a_walk_in_who_leaves_only_a_phone_is_registered_and_told_by_whatsapp(app, scene):
+    """No channel is preselected on the staff form: the channel follows from the contact given."""
+    c = client_for(app, scene.users["convening"])
+    url = f"{BASE}/sesion/{scene.session.id}/nueva"
+    page = c.get(url).get_data(as_text=True)
+    assert not re.search(r'<input checked[^>]*name="preferred_channel"', page)
+    data = form_data(11, email="", phone="9 8765 4311", preferred_channel=None)
+    resp = c.post(url, data={**data, "csrf_token": get_csrf(c, url)})
+    assert resp.status_code == 302
+    person = db.session.scalar(select(Person).where(Person.last_names == "Muñoz 11"))
+    assert person.preferred_channel == Channel.WHATSAPP
