@@ -54,6 +54,7 @@ class SeriesResult:
     person: Person
     recognised: bool
     dates: list[DateOutcome] = field(default_factory=list)
+    typed_contact: str = ""  # what was typed, masked: the answer names only that
 
     @property
     def created(self) -> list[Registration]:
@@ -97,7 +98,9 @@ def register_series(anchor: ActivitySession, session_ids: Sequence[int], inp: Pe
     cleaned = clean_person(inp)
     for _attempt in range(4):
         try:
-            return _register_once(chosen, cleaned, source=source, campaign_code=campaign_code)
+            result = _register_once(chosen, cleaned, source=source, campaign_code=campaign_code)
+            result.typed_contact = services.typed_contact(cleaned)
+            return result
         except IntegrityError:
             db.session.rollback()  # a concurrent submission made the same person first: look again
         except BaseException:
@@ -126,14 +129,18 @@ def _register_once(chosen: list[int], cleaned: dict[str, Any], *, source: Source
         first = next(iter(outcomes.values()), None)
         raise services.RegistrationError(first.note if first else _("Esa sesión no existe."), status=409)
     person = find_person(cleaned)
-    recognised = person is not None
+    if person is not None:
+        # A known document books nothing from a public form: whoever typed it may not be the
+        # person. The first open date is held and confirmed from the contact on file (holds.py);
+        # the other dates are taken afterwards from the personal page.
+        from app.registration.holds import hold_for_known_person
+
+        hold_for_known_person(open_sessions[0], person, source=source, campaign_code=campaign_code)
+        return SeriesResult(person=person, recognised=True)
+    recognised = False
     existing: dict[int, Registration] = {}
-    if person is None:
-        person = new_person(cleaned, office_id=open_sessions[0].activity.host_office_id)
-        db.session.flush()
-    else:
-        existing = {r.session_id: r for r in db.session.scalars(select(Registration).where(
-            Registration.person_id == person.id, Registration.session_id.in_([s.id for s in open_sessions])))}
+    person = new_person(cleaned, office_id=open_sessions[0].activity.host_office_id)
+    db.session.flush()
     now = utcnow()
     for s in open_sessions:  # id order: the same lock order for everyone
         reg = existing.get(s.id)

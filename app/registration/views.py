@@ -149,7 +149,13 @@ def register(session_id: int) -> ResponseReturnValue:
                 status = err.status
             else:
                 kick_delivery()
-                return _series_answer(outcome)
+                # The same answer as a single date (identity_views.answer): the page never shows
+                # whether the document was known; links and the dates come in the message.
+                from app.registration.identity_views import answer
+
+                return answer(session, services.RegisterResult(
+                    None, created=bool(outcome.created), recognised=outcome.recognised,
+                    typed_contact=outcome.typed_contact))
         elif valid:
             try:
                 result = services.register(session.id, form.to_input(), source=Source.PUBLIC,
