@@ -17,6 +17,7 @@ from app.dbtypes import MAX_ROW_ID
 # Domain packages register themselves here; the core never imports them otherwise.
 DOMAIN_BLUEPRINTS = (
     "workshops.views",
+    "workshops.home",
     "workshops.staff_views",
     "workshops.calendar_views",
     "workshops.ical_views",

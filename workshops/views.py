@@ -36,6 +36,7 @@ from app.territory.models import Office
 from app.timeutil import utcnow
 from app.urls import external_url
 from workshops import queries
+from workshops.cards import seat_info
 from workshops.models import Facilitator, Workshop
 
 bp = Blueprint("workshops", __name__)
@@ -130,7 +131,7 @@ def _card_words() -> dict[str, str]:
             "accessibility": _("Accesibilidad")}
 
 
-def _template_helpers() -> dict[str, Any]:
+def template_helpers() -> dict[str, Any]:
     return {"session_when": session_when, "modality_label": modality_label, "place_label": place_label,
             "accessibility_offers": accessibility_offers, "zone_label": zone_label, "words": _card_words()}
 
@@ -174,6 +175,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "workshops/index.html",
         page=page, params=params, notes=parsed.notes, choices=choices,
+        seats=seat_info((item.session, item.workshop) for item in page.items),
         comuna_options=choices.comuna_options(params.get("region")),
         modalities=[(value, modality_label(m)) for value, m in queries.MODALITY_PARAMS.items()],
         page_url=lambda n: _listing_url(params, n),
@@ -181,7 +183,7 @@ def index() -> ResponseReturnValue:
             page.page, max(page.known_pages, page.page + (1 if page.has_next else 0)), last_known=not page.capped),
         cap=format_number(page.cap),
         filtered=bool(params),
-        **_template_helpers(),
+        **template_helpers(),
     )
 
 
@@ -403,5 +405,5 @@ def detail(slug: str) -> ResponseReturnValue:
         og_title=activity.title, og_description=og_description, json_ld=json_ld,
         ics_path=f"{base_path}.ics",
         facilitators=[f.display_name for f in workshop.facilitators if f.display_name],
-        **_template_helpers(),
+        **template_helpers(),
     )
