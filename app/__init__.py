@@ -104,7 +104,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],
-        cors_allowed_origins=[app.config["BASE_URL"]],
+        # Unset BASE_URL: Socket.IO's default, the page's own origin only.
+        cors_allowed_origins=[app.config["BASE_URL"]] if app.config["BASE_URL"] else None,
     )
 
     _import_models()

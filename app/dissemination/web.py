@@ -69,7 +69,7 @@ from app.i18n import zone_name
 from app.security import allow_framing
 from app.territory.models import Comuna, Network, Office, Region
 from app.timeutil import utcnow
-from app.urls import external_url
+from app.urls import base_url, external_url
 
 bp = Blueprint("dissemination_web", __name__)
 
@@ -241,7 +241,7 @@ def version(scope: Scope, *, limit: int, salt: str, now: datetime | None = None)
     times += [t for row in rows for t in (_aware(row[2]), _aware(row[3])) if t is not None]
     last = max([*times, _aware(scope.since) or EPOCH]).replace(microsecond=0)
     h = hashlib.sha256(
-        f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{current_app.config.get('BASE_URL', '')}|"
+        f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{base_url()}|"
         f"{web_links_version()}|{last.isoformat()}|"
         f"{[(r[0], r[1], str(r[2]), str(r[3]), r[4]) for r in rows]}".encode())
     return Version(etag=h.hexdigest()[:40], last_modified=last, ids=tuple(r[0] for r in rows))
@@ -404,7 +404,7 @@ def snippet(kind: str, ref: str) -> ResponseReturnValue:
 def _tag_host() -> str:
     from urllib.parse import urlsplit
 
-    return urlsplit(current_app.config.get("BASE_URL") or "http://localhost").hostname or "localhost"
+    return urlsplit(base_url()).hostname or "localhost"
 
 
 def entry_id(session: ActivitySession) -> str:
@@ -443,7 +443,7 @@ def _author(parent: ET.Element, name: str, uri: str | None = None) -> None:
 def build_feed(scope: Scope, v: Version) -> bytes:
     """The Atom document (RFC 4287): built with the standard library's ElementTree."""
     items = items_for(load_sessions(v.ids))
-    base_url = current_app.config.get("BASE_URL") or "http://localhost"
+    home_url = base_url()
     self_url = feed_url(scope)
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "es-CL"})
     _add(feed, "id", self_url)
@@ -451,10 +451,10 @@ def build_feed(scope: Scope, v: Version) -> bytes:
     _add(feed, "subtitle", _("Talleres de apresto laboral y ferias laborales gratuitas de las OMIL, con su enlace "
                              "de inscripción."))
     _add(feed, "updated", _atom_time(v.last_modified))
-    _author(feed, scope.name if scope.kind != "region" else "Puente Laboral", base_url)
+    _author(feed, scope.name if scope.kind != "region" else "Puente Laboral", home_url)
     _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     _add(feed, "link", rel="alternate", type="text/html", href=widget_url(scope))
-    _add(feed, "generator", "Puente Laboral", uri=base_url)
+    _add(feed, "generator", "Puente Laboral", uri=home_url)
     for item in items:
         a, s = item.announcement, item.session
         entry = _add(feed, "entry")
