@@ -38,6 +38,7 @@ from app.urls import external_url
 from workshops import queries
 from workshops.cards import seat_info
 from workshops.models import Facilitator, Workshop
+from workshops.sharing import map_url, share_links
 
 bp = Blueprint("workshops", __name__)
 
@@ -389,7 +390,7 @@ def detail(slug: str) -> ResponseReturnValue:
                                               description[:500]))
     contacts = {
         "email": office.email,
-        "phone": office.phone,
+        "phone": office.phone,  # shown with the |phone filter, dialled as stored (E.164)
         "whatsapp": office.whatsapp,
         "whatsapp_link": _whatsapp_link(office.whatsapp),
         "website": _safe_web_link(office.website),
@@ -404,6 +405,8 @@ def detail(slug: str) -> ResponseReturnValue:
         page_url=page_url, image_url=image_url, image_size=OG_IMAGE_SIZE,
         og_title=activity.title, og_description=og_description, json_ld=json_ld,
         ics_path=f"{base_path}.ics",
+        seats=seat_info((v.session, workshop) for v in sessions if not v.past and not v.cancelled),
+        share=share_links(activity.title, summary if has_upcoming else "", page_url), map_url=map_url,
         facilitators=[f.display_name for f in workshop.facilitators if f.display_name],
         **template_helpers(),
     )
