@@ -62,6 +62,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Unset: links use the address each request came to (and, in the worker, the one
         # ``make run`` gives it); production requires it (a Host header must not choose links).
         "BASE_URL": (env.get("BASE_URL") or "").rstrip("/") or None,
+        # Co-branding of public workshop pages: the partner mark beside each office's own logo.
+        # Text by default (no trademark ships in the repository); "" hides it.
+        "PARTNER_MARK_TEXT": env.get("PARTNER_MARK_TEXT", "Servicio Nacional de Capacitación y Empleo (SENCE)"),
+        "PARTNER_MARK_IMAGE_URL": env.get("PARTNER_MARK_IMAGE_URL") or None,
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE") or "es_CL",
         "BABEL_DEFAULT_TIMEZONE": "America/Santiago",
         "SMTP_URL": env.get("SMTP_URL") or None,

@@ -32,6 +32,7 @@ from app.activities.models import (
     SessionStatus,
 )
 from app.extensions import db
+from app.territory.branding import cobrand_for
 from app.territory.models import Office
 from app.timeutil import utcnow
 from app.urls import external_url
@@ -405,6 +406,7 @@ def detail(slug: str) -> ResponseReturnValue:
         page_url=page_url, image_url=image_url, image_size=OG_IMAGE_SIZE,
         og_title=activity.title, og_description=og_description, json_ld=json_ld,
         ics_path=f"{base_path}.ics",
+        cobrand=cobrand_for(office),
         seats=seat_info((v.session, workshop) for v in sessions if not v.past and not v.cancelled),
         share=share_links(activity.title, summary if has_upcoming else "", page_url), map_url=map_url,
         facilitators=[f.display_name for f in workshop.facilitators if f.display_name],
