@@ -33,6 +33,7 @@ from app.activities.models import (
 from app.activities.services import MAX_SESSION_HOURS
 from app.extensions import db
 from app.territory.models import Comuna, Network, Office, Region
+from app.territory.search import spanish_key
 from app.timeutil import utcnow
 from workshops.models import Topic, Workshop
 
@@ -66,7 +67,8 @@ class Territory:
     comunas: dict[str, tuple[str, str]]  # code -> (name, region code)
 
     def comunas_of(self, region_code: str) -> list[tuple[str, str]]:
-        return sorted(((c, n) for c, (n, r) in self.comunas.items() if r == region_code), key=lambda x: x[1])
+        return sorted(((c, n) for c, (n, r) in self.comunas.items() if r == region_code),
+                      key=lambda x: spanish_key(x[1]))
 
 
 def territory() -> Territory:

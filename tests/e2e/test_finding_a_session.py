@@ -63,7 +63,6 @@ def test_a_phone_without_javascript_types_nunoa_and_finds_its_sessions_and_the_o
     assert "Currículum en línea" in online.inner_text() and "Quedan 3 cupos" in online.inner_text()
     assert "Entrevistas más adelante" in page.locator("section:has(#h-nearby)").inner_text()
     no_overflow(page)
-    page.screenshot(path=f"/tmp/e2e-home-{width}.png", full_page=False)
     context.close()
     # The same page, with JavaScript, is checked by axe-core.
     context = phone_context(browser, live_server, width)
@@ -130,5 +129,32 @@ def test_the_workshop_page_copies_its_link_and_shows_the_way(browser, live_serve
     page.get_by_role("button", name="Copiar enlace").click()
     assert page.locator("#share-status").inner_text() == "Enlace copiado."
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"/talleres/{sessions['here'].activity.slug}")
+    no_overflow(page)
+    context.close()
+
+
+def test_office_staff_upload_their_logo_and_the_workshop_page_shows_it(browser, live_server, axe, factory, tmp_path):
+    from tests.e2e.test_staff_flows import log_in
+    from tests.territory.test_office_logo import png_bytes
+
+    world = WorkshopWorld(factory)
+    w = world.workshop(publish=True)
+    staff = factory.user(office=world.host)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png_bytes())
+    context = phone_context(browser, live_server, 360)
+    page = context.new_page()
+    log_in(page, axe, staff.email, factory.password)
+    visit(page, axe, f"/gestion/oficinas/{world.host.id}/logo")
+    page.click("main button[type=submit]")  # nothing chosen: an error summary, accessible
+    assert page.locator(".error-summary").is_visible()
+    axe.check(page)
+    page.set_input_files("#logo", str(logo))
+    page.fill("#alt", "Municipalidad de Ñuñoa")
+    page.click("main form[enctype] button[type=submit]")
+    assert page.locator(".cobrand__logo").get_attribute("alt") == "Municipalidad de Ñuñoa"
+    axe.check(page)
+    visit(page, axe, f"/talleres/{w.activity.slug}")
+    assert page.locator(".cobrand__logo").evaluate("img => img.naturalWidth") == 96
     no_overflow(page)
     context.close()

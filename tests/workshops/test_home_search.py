@@ -141,3 +141,9 @@ def test_seats_for_a_page_of_cards_take_a_fixed_number_of_queries(client, factor
         w = world.workshop(publish=True, title=f"Taller {i}", session={"capacity": 1}, start=local_in(3 + i))
         fill(w.activity.sessions[0], 2, start=10 * i)
     assert count_queries() == few
+
+
+def test_the_listing_offers_a_region_s_comunas_in_spanish_order(client):
+    html = client.get("/talleres?region=13").get_data(as_text=True)
+    options = html[html.index('id="f-comuna"'):]
+    assert options.index(">Melipilla<") < options.index(">Ñuñoa<") < options.index(">Padre Hurtado<")
