@@ -35,7 +35,7 @@ CORE_BLUEPRINTS = (
     "app.accounts.views",
     "app.accounts.staff_views",
     "app.territory.views",
-    "app.territory.branding",
+    "app.territory.branding_views",
     "app.audit.views",
     "app.outbox.views",
     "app.files_views",

@@ -4,27 +4,24 @@ next to a partner mark the deployment configures (SENCE's, by default as plain t
 No trademark ships in the repository: offices upload their logo (checked by content like every
 upload, PNG, JPEG or WebP, at most LOGO_MAX_KB), and the partner mark is text
 (``PARTNER_MARK_TEXT``) or an image address the deployment provides (``PARTNER_MARK_IMAGE_URL``).
-The logo is public: it is served at /oficinas/<slug>/logo with a long cache and its hash as ETag.
+The logo is public: it is served at /oficinas/<slug>/logo with a long cache and its hash as ETag
+(``branding_views``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask.typing import ResponseReturnValue
+from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app.accounts.guards import current_account, require
 from app.audit.services import record
 from app.extensions import db
 from app.files_models import StoredFile
-from app.storage import ObjectMissing, StorageError, discard, get_backend, save_upload
+from app.storage import StorageError, discard, save_upload
 from app.territory.models import Office, OfficeLogo
-
-bp = Blueprint("branding", __name__)
 
 LOGO_MAX_KB = 300  # a logo is shown small; a heavier file would weigh down every workshop page
 ALT_MAX = 160
@@ -74,7 +71,10 @@ def set_logo(office: Office, upload: object, filename: str, alt: str, *, actor: 
                              office_id=office.id, uploaded_by=actor)  # type: ignore[arg-type]
     except StorageError as err:
         raise BrandingError(err.message, field="logo", status=err.status) from err
-    logo = db.session.get(OfficeLogo, office.id)
+    # Two people saving at once: the office row is locked (PostgreSQL) and a lost insert race
+    # (SQLite) is refused with a message rather than a 500.
+    db.session.execute(select(Office.id).where(Office.id == office.id).with_for_update())
+    logo = db.session.get(OfficeLogo, office.id, populate_existing=True)
     old = db.session.get(StoredFile, logo.file_id) if logo else None
     if logo is None:
         logo = OfficeLogo(office_id=office.id, file_id=stored.id, alt=alt)
@@ -85,7 +85,12 @@ def set_logo(office: Office, upload: object, filename: str, alt: str, *, actor: 
     if old is not None:
         discard(old)
     record("office.logo_set", office, actor=actor, office_id=office.id)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as err:
+        db.session.rollback()
+        raise BrandingError(_("Otra persona cambió el logo al mismo tiempo. Revise cuál quedó y vuelva a "
+                              "intentarlo si hace falta."), field="logo", status=409) from err
     return logo
 
 
@@ -100,62 +105,3 @@ def remove_logo(office: Office, *, actor: object) -> None:
         discard(stored)
     record("office.logo_remove", office, actor=actor, office_id=office.id)
     db.session.commit()
-
-
-# --- views ---------------------------------------------------------------------------------------
-
-
-@bp.get("/oficinas/<slug>/logo")
-def office_logo(slug: str) -> ResponseReturnValue:
-    """The office's logo, public and cacheable (the page links it with ?v=<file id>)."""
-    row = db.session.execute(
-        select(StoredFile).join(OfficeLogo, OfficeLogo.file_id == StoredFile.id)
-        .join(Office, Office.id == OfficeLogo.office_id).where(Office.slug == slug, Office.active.is_(True))
-    ).scalar_one_or_none()
-    if row is None:
-        abort(404)
-    if request.if_none_match.contains(row.sha256):
-        response = current_app.response_class(status=304)
-    else:
-        try:
-            body = get_backend().read(row.key)
-        except ObjectMissing:
-            abort(404)
-        response = current_app.response_class(body, mimetype=row.content_type)
-    response.set_etag(row.sha256)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
-def _render(office: Office, *, errors: dict[str, str] | None = None, alt: str | None = None,
-            status: int = 200) -> ResponseReturnValue:
-    logo = db.session.get(OfficeLogo, office.id)
-    return render_template("territory/office_logo.html", office=office, logo=logo, errors=errors or {},
-                           alt=alt if alt is not None else (logo.alt if logo else ""),
-                           cobrand=cobrand_for(office), max_kb=LOGO_MAX_KB), status
-
-
-@bp.route("/gestion/oficinas/<int:office_id>/logo", methods=["GET", "POST"])
-@login_required
-def edit_logo(office_id: int) -> ResponseReturnValue:
-    office = db.get_or_404(Office, office_id)
-    require("office.edit", office)
-    if request.method == "GET":
-        return _render(office)
-
-    if request.form.get("action") == "remove":
-        remove_logo(office, actor=current_account())
-        flash(_("Se quitó el logo."), "success")
-        return redirect(url_for("branding.edit_logo", office_id=office.id))
-    upload = request.files.get("logo")
-    alt = request.form.get("alt", "")
-    try:
-        if upload is None or not upload.filename:
-            raise BrandingError(_("Elija la imagen del logo (PNG, JPEG o WebP)."), field="logo")
-        set_logo(office, upload, upload.filename, alt, actor=current_account())
-    except BrandingError as err:
-        return _render(office, errors={err.field: err.message}, alt=alt, status=err.status)
-    flash(_("Se guardó el logo: aparece en las páginas públicas de los talleres de la oficina."), "success")
-    return redirect(url_for("branding.edit_logo", office_id=office.id))
