@@ -147,3 +147,17 @@ def test_the_listing_offers_a_region_s_comunas_in_spanish_order(client):
     html = client.get("/talleres?region=13").get_data(as_text=True)
     options = html[html.index('id="f-comuna"'):]
     assert options.index(">Melipilla<") < options.index(">Ñuñoa<") < options.index(">Padre Hurtado<")
+
+
+def test_a_full_comuna_search_page_stays_under_60_kb(client, factory):
+    world = WorkshopWorld(factory)
+    long = "Taller de apresto laboral: cómo preparar su currículum y enfrentar una entrevista de trabajo"
+    for i in range(11):
+        world.workshop(publish=True, title=f"{long} {i}", start=local_in(2 + i),
+                       session=in_person("13120", capacity=1), offers_subtitles=True, offers_sign_language=True)
+    for i in range(7):
+        world.workshop(publish=True, title=f"{long} en línea {i}", start=local_in(3 + i))
+        world.workshop(publish=True, title=f"{long} Macul {i}", start=local_in(3 + i), session=in_person("13118"))
+    html = client.get("/?comuna=nunoa").get_data(as_text=True)
+    assert html.count('class="session-item"') == 10 + 6 + 6
+    assert len(html.encode()) < 60_000
