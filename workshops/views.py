@@ -178,6 +178,7 @@ def index() -> ResponseReturnValue:
         "workshops/index.html",
         page=page, params=params, notes=parsed.notes, choices=choices,
         seats=seat_info((item.session, item.workshop) for item in page.items),
+        register_args={"comuna": params["comuna"]} if params.get("comuna") else {},
         comuna_options=choices.comuna_options(params.get("region")),
         modalities=[(value, modality_label(m)) for value, m in queries.MODALITY_PARAMS.items()],
         page_url=lambda n: _listing_url(params, n),

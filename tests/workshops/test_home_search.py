@@ -161,3 +161,9 @@ def test_a_full_comuna_search_page_stays_under_60_kb(client, factory):
     html = client.get("/?comuna=nunoa").get_data(as_text=True)
     assert html.count('class="session-item"') == 10 + 6 + 6
     assert len(html.encode()) < 60_000
+
+
+def test_the_listing_filtered_by_comuna_passes_it_to_the_form(client, factory):
+    w = WorkshopWorld(factory).workshop(publish=True, session=in_person("13120"))
+    html = client.get("/talleres?comuna=13120").get_data(as_text=True)
+    assert f"/inscripcion/sesion/{w.activity.sessions[0].id}?comuna=13120" in html
