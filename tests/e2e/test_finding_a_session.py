@@ -126,7 +126,10 @@ def test_the_workshop_page_copies_its_link_and_shows_the_way(browser, live_serve
     page = context.new_page()
     visit(page, axe, f"/talleres/{sessions['here'].activity.slug}")
     assert page.get_by_role("link", name="Cómo llegar (mapa)").count() == 1
-    page.get_by_role("button", name="Copiar enlace").click()
+    copy = page.get_by_role("button", name="Copiar enlace")
+    # A secondary <button> looks secondary (white), not like the page's main action.
+    assert copy.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 255, 255)"
+    copy.click()
     assert page.locator("#share-status").inner_text() == "Enlace copiado."
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"/talleres/{sessions['here'].activity.slug}")
     no_overflow(page)
@@ -153,6 +156,8 @@ def test_office_staff_upload_their_logo_and_the_workshop_page_shows_it(browser, 
     page.fill("#alt", "Municipalidad de Ñuñoa")
     page.click("main form[enctype] button[type=submit]")
     assert page.locator(".cobrand__logo").get_attribute("alt") == "Municipalidad de Ñuñoa"
+    remove = page.get_by_role("button", name="Quitar el logo")  # destructive: red, never the main blue
+    assert remove.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(176, 0, 32)"
     axe.check(page)
     visit(page, axe, f"/talleres/{w.activity.slug}")
     assert page.locator(".cobrand__logo").evaluate("img => img.naturalWidth") == 96
