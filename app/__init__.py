@@ -17,6 +17,7 @@ from app.dbtypes import MAX_ROW_ID
 # Domain packages register themselves here; the core never imports them otherwise.
 DOMAIN_BLUEPRINTS = (
     "workshops.views",
+    "workshops.home",
     "workshops.staff_views",
     "workshops.calendar_views",
     "workshops.ical_views",
@@ -34,6 +35,7 @@ CORE_BLUEPRINTS = (
     "app.accounts.views",
     "app.accounts.staff_views",
     "app.territory.views",
+    "app.territory.branding_views",
     "app.audit.views",
     "app.outbox.views",
     "app.files_views",
@@ -114,7 +116,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"],
-        cors_allowed_origins=[app.config["BASE_URL"]],
+        # Unset BASE_URL: Socket.IO's default, the page's own origin only.
+        cors_allowed_origins=[app.config["BASE_URL"]] if app.config["BASE_URL"] else None,
     )
 
     _import_models()

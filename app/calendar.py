@@ -47,6 +47,7 @@ from app.activities.models import (
 )
 from app.text import multi_line, one_line
 from app.timeutil import utcnow
+from app.urls import base_url
 
 PRODID = "-//Puente Laboral//Calendario de actividades OMIL//ES"
 # Raise when the layout of the output changes, so every ETag handed out before changes too.
@@ -370,7 +371,7 @@ def calendar_version(sessions: Sequence[ActivitySession], *, salt: str = "",
     losing sight of an activity change the set of ids and so the ETag.
     """
     h = hashlib.sha256()
-    h.update(f"v{FORMAT_VERSION}|{salt}|{_locale()}|{current_app.config.get('BASE_URL', '')}|{len(sessions)}".encode())
+    h.update(f"v{FORMAT_VERSION}|{salt}|{_locale()}|{base_url()}|{len(sessions)}".encode())
     seen: set[int] = set()
     for s in sorted(sessions, key=lambda x: x.id):
         h.update(f"|s{s.id}:{s.sequence}:{s.status}:{s.updated_at.isoformat()}".encode())

@@ -59,7 +59,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "STORAGE_ENDPOINT_URL": env.get("STORAGE_ENDPOINT_URL") or None,
         "STORAGE_REGION": env.get("STORAGE_REGION") or "us-east-1",
         "MAX_UPLOAD_MB": _int("MAX_UPLOAD_MB", 50),
-        "BASE_URL": (env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Unset: links use the address each request came to (and, in the worker, the one
+        # ``make run`` gives it); production requires it (a Host header must not choose links).
+        "BASE_URL": (env.get("BASE_URL") or "").rstrip("/") or None,
+        # Co-branding of public workshop pages: the partner mark beside each office's own logo.
+        # Text by default (no trademark ships in the repository); "" hides it.
+        "PARTNER_MARK_TEXT": env.get("PARTNER_MARK_TEXT", "Servicio Nacional de Capacitación y Empleo (SENCE)"),
+        "PARTNER_MARK_IMAGE_URL": env.get("PARTNER_MARK_IMAGE_URL") or None,
         "BABEL_DEFAULT_LOCALE": env.get("DEFAULT_LOCALE") or "es_CL",
         "BABEL_DEFAULT_TIMEZONE": "America/Santiago",
         "SMTP_URL": env.get("SMTP_URL") or None,
@@ -174,6 +180,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(
                 "PUENTE_ENV=production exige SECRET_KEY (al menos 32 caracteres aleatorios). "
                 "Genere una con: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if not cfg.get("BASE_URL"):
+            raise ConfigError(
+                "PUENTE_ENV=production exige BASE_URL, la dirección pública (https://…) que llevan los "
+                "enlaces de los mensajes, afiches y calendarios."
             )
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True

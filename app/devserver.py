@@ -9,7 +9,17 @@ import sys
 import time
 from pathlib import Path
 
+from app.urls import SERVED_AT_ENV
+
 BIN = Path(sys.executable).parent
+
+
+def served_at(host: str, port: str) -> str:
+    """The address people reach the dev server on (0.0.0.0 listens everywhere: loopback works)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - compared, not bound
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
 
 
 def main() -> int:
@@ -17,8 +27,12 @@ def main() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "5000")
+    # The worker writes links in messages outside any request: with BASE_URL unset it uses
+    # the address served here (the web process uses each request's own address).
+    worker_env = dict(env)
+    worker_env.setdefault(SERVED_AT_ENV, served_at(host, port))
     worker = subprocess.Popen(  # noqa: S603 - fixed argv, our own virtualenv
-        [str(BIN / "huey_consumer"), "app.tasks.huey", "-w", "2", "-k", "thread", "-q"], env=env
+        [str(BIN / "huey_consumer"), "app.tasks.huey", "-w", "2", "-k", "thread", "-q"], env=worker_env
     )
     web = subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi", "run", "--host", host, "--port", port, "--with-threads"],

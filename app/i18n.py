@@ -69,5 +69,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["zone_name"] = zone_name
     app.jinja_env.filters["format_day"] = format_day
+    from app.channels.phone import as_written
+
+    app.jinja_env.filters["phone"] = as_written  # {{ office.phone|phone }}: +56 2 2248 6200
     app.jinja_env.globals.update(html_lang=html_lang, LOCALES=LOCALES, LOCALE_NAMES=LOCALE_NAMES,
                                  get_locale=get_locale)

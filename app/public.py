@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.accounts.policy import can
 from app.i18n import LOCALE_COOKIE, LOCALES
+from app.territory.search import ComunaEntry, comuna_index
 
 bp = Blueprint("public", __name__)
+
+#: What a domain adds to the home page: given the comuna searched (or None), some HTML.
+HomeSection = Callable[[ComunaEntry | None], Markup]
+MAX_QUERY = 80
+
+
+def add_home_section(app: Flask, section: HomeSection) -> None:
+    """A domain (workshops, later fairs) shows its part of the home page without ``app``
+    importing it: it registers a section when its blueprint is registered."""
+    sections: list[HomeSection] = app.extensions.setdefault("public.home_sections", [])
+    if section not in sections:
+        sections.append(section)
 
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    return render_template("public/home.html")
+    """The comuna search and what is coming up. ``comuna`` is what the person typed (a name,
+    with or without accents) or a CUT code; several matches are offered as links to choose."""
+    query = " ".join((request.args.get("comuna") or "").split())[:MAX_QUERY]
+    index = comuna_index()
+    comuna, candidates = index.resolve(query) if query else (None, [])
+    sections = [section(comuna) for section in current_app.extensions.get("public.home_sections", [])]
+    return render_template("public/home.html", query=comuna.name if comuna else query, comuna=comuna,
+                           candidates=candidates, not_found=bool(query) and comuna is None and not candidates,
+                           comunas=index.entries, sections=sections)
 
 
 @bp.post("/idioma")

@@ -156,6 +156,7 @@ PURPOSE_KINDS: dict[str, frozenset[str]] = {
     "cv": frozenset({"pdf", "docx"}),
     "certificate": frozenset({"pdf"}),
     "recording": frozenset({"mp4", "webm"}),
+    "logo": frozenset({"png", "jpeg", "webp"}),  # an office's logo on its public pages
 }
 
 _FILETYPE_KINDS = {

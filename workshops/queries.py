@@ -33,6 +33,7 @@ from app.activities.models import (
 from app.activities.services import MAX_SESSION_HOURS
 from app.extensions import db
 from app.territory.models import Comuna, Network, Office, Region
+from app.territory.search import spanish_key
 from app.timeutil import utcnow
 from workshops.models import Topic, Workshop
 
@@ -66,7 +67,8 @@ class Territory:
     comunas: dict[str, tuple[str, str]]  # code -> (name, region code)
 
     def comunas_of(self, region_code: str) -> list[tuple[str, str]]:
-        return sorted(((c, n) for c, (n, r) in self.comunas.items() if r == region_code), key=lambda x: x[1])
+        return sorted(((c, n) for c, (n, r) in self.comunas.items() if r == region_code),
+                      key=lambda x: spanish_key(x[1]))
 
 
 def territory() -> Territory:
@@ -352,6 +354,12 @@ def page_ids_statement(f: ListingFilters, now: datetime, *, limit: int, offset: 
 
 def listing_statement(f: ListingFilters, now: datetime, *, limit: int = PER_PAGE, offset: int = 0) -> Select[Any]:
     """One page of sessions with everything a result shows, in one SELECT, in start order."""
+    return cards_statement(page_ids_statement(f, now, limit=limit, offset=offset).scalar_subquery())
+
+
+def cards_statement(ids: Any) -> Select[Any]:
+    """The sessions whose ids ``ids`` (a subquery or a list) gives, with everything a result
+    shows, in one SELECT, in start order."""
     host_comuna = aliased(Comuna, name="host_comuna")
     session_comuna = aliased(Comuna, name="session_comuna")
     activity_columns = (Activity.id, Activity.title, Activity.slug, Activity.status, Activity.host_office_id)
@@ -367,7 +375,8 @@ def listing_statement(f: ListingFilters, now: datetime, *, limit: int = PER_PAGE
             # Only the columns a result shows: no descriptions, contacts or join links.
             load_only(ActivitySession.id, ActivitySession.activity_id, ActivitySession.starts_at,
                       ActivitySession.ends_at, ActivitySession.timezone, ActivitySession.modality,
-                      ActivitySession.venue_name, ActivitySession.comuna_code, ActivitySession.status),
+                      ActivitySession.venue_name, ActivitySession.comuna_code, ActivitySession.status,
+                      ActivitySession.capacity, ActivitySession.confirmed_count),
             load_only(Workshop.activity_id, Workshop.topic_id, Workshop.offers_subtitles,
                       Workshop.offers_sign_language, Workshop.offers_materials_in_advance),
             contains_eager(ActivitySession.activity).load_only(*activity_columns)
@@ -379,8 +388,7 @@ def listing_statement(f: ListingFilters, now: datetime, *, limit: int = PER_PAGE
             contains_eager(Workshop.topic).load_only(Topic.id, Topic.name, Topic.slug),
         )
     )
-    page_ids = page_ids_statement(f, now, limit=limit, offset=offset).scalar_subquery()
-    return stmt.where(ActivitySession.id.in_(page_ids)).order_by(ActivitySession.starts_at, ActivitySession.id)
+    return stmt.where(ActivitySession.id.in_(ids)).order_by(ActivitySession.starts_at, ActivitySession.id)
 
 
 def count_statement(f: ListingFilters, now: datetime, cap: int) -> Select[Any]:

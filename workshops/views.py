@@ -32,11 +32,14 @@ from app.activities.models import (
     SessionStatus,
 )
 from app.extensions import db
+from app.territory.branding import cobrand_for
 from app.territory.models import Office
 from app.timeutil import utcnow
 from app.urls import external_url
 from workshops import queries
+from workshops.cards import seat_info
 from workshops.models import Facilitator, Workshop
+from workshops.sharing import map_url, share_links
 
 bp = Blueprint("workshops", __name__)
 
@@ -130,7 +133,7 @@ def _card_words() -> dict[str, str]:
             "accessibility": _("Accesibilidad")}
 
 
-def _template_helpers() -> dict[str, Any]:
+def template_helpers() -> dict[str, Any]:
     return {"session_when": session_when, "modality_label": modality_label, "place_label": place_label,
             "accessibility_offers": accessibility_offers, "zone_label": zone_label, "words": _card_words()}
 
@@ -174,6 +177,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "workshops/index.html",
         page=page, params=params, notes=parsed.notes, choices=choices,
+        seats=seat_info((item.session, item.workshop) for item in page.items),
+        register_args={"comuna": params["comuna"]} if params.get("comuna") else {},
         comuna_options=choices.comuna_options(params.get("region")),
         modalities=[(value, modality_label(m)) for value, m in queries.MODALITY_PARAMS.items()],
         page_url=lambda n: _listing_url(params, n),
@@ -181,7 +186,7 @@ def index() -> ResponseReturnValue:
             page.page, max(page.known_pages, page.page + (1 if page.has_next else 0)), last_known=not page.capped),
         cap=format_number(page.cap),
         filtered=bool(params),
-        **_template_helpers(),
+        **template_helpers(),
     )
 
 
@@ -387,7 +392,7 @@ def detail(slug: str) -> ResponseReturnValue:
                                               description[:500]))
     contacts = {
         "email": office.email,
-        "phone": office.phone,
+        "phone": office.phone,  # shown with the |phone filter, dialled as stored (E.164)
         "whatsapp": office.whatsapp,
         "whatsapp_link": _whatsapp_link(office.whatsapp),
         "website": _safe_web_link(office.website),
@@ -402,6 +407,9 @@ def detail(slug: str) -> ResponseReturnValue:
         page_url=page_url, image_url=image_url, image_size=OG_IMAGE_SIZE,
         og_title=activity.title, og_description=og_description, json_ld=json_ld,
         ics_path=f"{base_path}.ics",
+        cobrand=cobrand_for(office),
+        seats=seat_info((v.session, workshop) for v in sessions if not v.past and not v.cancelled),
+        share=share_links(activity.title, summary if has_upcoming else "", page_url), map_url=map_url,
         facilitators=[f.display_name for f in workshop.facilitators if f.display_name],
-        **_template_helpers(),
+        **template_helpers(),
     )

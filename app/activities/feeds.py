@@ -42,6 +42,7 @@ from app.dbtypes import MAX_ROW_ID
 from app.extensions import db
 from app.territory.models import Network, Office
 from app.timeutil import utcnow
+from app.urls import base_url
 
 SCOPES = ("network", "office", "facilitator")
 SCOPE_FIELDS = {"network": "network_id", "office": "office_id", "facilitator": "facilitator_id"}
@@ -284,7 +285,7 @@ def feed_version(feed: CalendarFeed, *, salt: str = "", now: datetime | None = N
              f"{owner.id}:{owner.active}:{owner.role}:{owner.office_id}:{owner.sence_unit_id}:"
              f"{sorted(coordinated_network_ids(owner))}:{sorted(member_network_ids(owner))}")
     h = hashlib.sha256(
-        f"feed-v{FORMAT_VERSION}|{salt}|{feed.id}:{feed.nonce}|{_locale()}|{current_app.config.get('BASE_URL', '')}|"
+        f"feed-v{FORMAT_VERSION}|{salt}|{feed.id}:{feed.nonce}|{_locale()}|{base_url()}|"
         f"{now.date().isoformat()}|{facts}|{tuple(row)}".encode())
     times = [t for t in (row[3], row[4]) if t is not None]
     last = max(t if t.tzinfo else t.replace(tzinfo=utcnow().tzinfo) for t in times) if times else None

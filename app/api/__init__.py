@@ -81,7 +81,7 @@ def _configure_spec(app: Flask) -> None:
         VALIDATION_ERROR_SCHEMA=schemas.ValidationProblem,
         SUCCESS_DESCRIPTION="Respuesta correcta",
         AUTO_SERVERS=False,
-        SERVERS=[{"url": app.config["BASE_URL"]}],
+        SERVERS=[{"url": app.config["BASE_URL"] or "/"}],
         NOT_FOUND_DESCRIPTION="No existe",
         AUTH_ERROR_DESCRIPTION="Falta autenticación, o el token no es válido o fue revocado",
         VALIDATION_ERROR_DESCRIPTION="Datos no válidos: vea «errors»",

@@ -36,6 +36,7 @@ from app.dissemination.models import Campaign, CampaignStatus, ChannelKind, Step
 from app.extensions import db
 from app.storage import get_backend, new_key
 from app.territory.models import Comuna, Network, Office
+from app.territory.search import spanish_key
 from app.text import file_name
 from app.timeutil import utcnow
 
@@ -106,7 +107,8 @@ def _prepare(form: CampaignForm, activity: Activity) -> None:
         SelectChoice(str(n.id), n.name) for n in db.session.scalars(
             select(Network).where(Network.id.in_(nets or {-1})).order_by(Network.name))]
     region = me.office.comuna.region_code if me.office is not None else None
-    comunas = db.session.scalars(select(Comuna).where(Comuna.region_code == region).order_by(Comuna.name))
+    comunas = sorted(db.session.scalars(select(Comuna).where(Comuna.region_code == region)),
+                     key=lambda c: spanish_key(c.name))  # Ñuñoa after Nogales, whatever the database collation
     form.audience_comunas.choices = [SelectChoice(c.code, c.name) for c in comunas]
 
 

@@ -47,7 +47,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import joinedload
 from werkzeug.http import is_resource_modified
 from werkzeug.routing import BuildError
@@ -69,7 +69,7 @@ from app.i18n import zone_name
 from app.security import allow_framing
 from app.territory.models import Comuna, Network, Office, Region
 from app.timeutil import utcnow
-from app.urls import external_url
+from app.urls import base_url, external_url
 
 bp = Blueprint("dissemination_web", __name__)
 
@@ -113,7 +113,7 @@ def registration_url(session: ActivitySession, codes: dict[int, str]) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    kind: str  # oficina, red, region
+    kind: str  # oficina, red, region, pais
     ref: str  # what URLs carry: a slug or a region code
     name: str  # "OMIL Ñuñoa", "Red Oriente", "Región Metropolitana de Santiago"
     clause: Any  # condition on sessions joined to activities
@@ -124,6 +124,8 @@ class Scope:
     def heading(self) -> str:
         if self.kind == "region":
             return _("Próximas actividades en la %(name)s", name=self.name)
+        if self.kind == "pais":
+            return _("Próximas actividades en todo Chile")
         return _("Próximas actividades de %(name)s", name=self.name)
 
 
@@ -183,6 +185,8 @@ def find_scope(kind: str, ref: str) -> Scope | None:
             return None
         return Scope("red", network.slug, network.name, network_clause(network.id), network.created_at,
                      ("workshops.index", {"network": network.slug}))
+    if kind == "pais":
+        return Scope("pais", "chile", "Chile", true(), EPOCH, ("workshops.index", {})) if ref == "chile" else None
     if kind == "region":
         region = _region(ref)
         if region is None:
@@ -241,7 +245,7 @@ def version(scope: Scope, *, limit: int, salt: str, now: datetime | None = None)
     times += [t for row in rows for t in (_aware(row[2]), _aware(row[3])) if t is not None]
     last = max([*times, _aware(scope.since) or EPOCH]).replace(microsecond=0)
     h = hashlib.sha256(
-        f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{current_app.config.get('BASE_URL', '')}|"
+        f"v{FORMAT_VERSION}|{salt}|{scope.kind}:{scope.ref}:{scope.name}|{base_url()}|"
         f"{web_links_version()}|{last.isoformat()}|"
         f"{[(r[0], r[1], str(r[2]), str(r[3]), r[4]) for r in rows]}".encode())
     return Version(etag=h.hexdigest()[:40], last_modified=last, ids=tuple(r[0] for r in rows))
@@ -371,15 +375,19 @@ def region_widget(ref: str) -> ResponseReturnValue:
 
 
 WIDGET_ENDPOINTS = {"oficina": "office_widget", "red": "network_widget", "region": "region_widget"}
-FEED_ENDPOINTS = {"oficina": "office_feed", "red": "network_feed", "region": "region_feed"}
+FEED_ENDPOINTS = {"oficina": "office_feed", "red": "network_feed", "region": "region_feed", "pais": "national_feed"}
 SCRIPT_ATTRIBUTES = {"oficina": "data-oficina", "red": "data-red", "region": "data-region"}
 
 
 def widget_url(scope: Scope) -> str:
+    if scope.kind not in WIDGET_ENDPOINTS:  # the national feed's page is the public listing
+        return _listing_url(scope)
     return external_url(f"dissemination_web.{WIDGET_ENDPOINTS[scope.kind]}", ref=scope.ref)
 
 
 def feed_url(scope: Scope) -> str:
+    if scope.kind == "pais":
+        return external_url("dissemination_web.national_feed")
     return external_url(f"dissemination_web.{FEED_ENDPOINTS[scope.kind]}", ref=scope.ref)
 
 
@@ -404,7 +412,7 @@ def snippet(kind: str, ref: str) -> ResponseReturnValue:
 def _tag_host() -> str:
     from urllib.parse import urlsplit
 
-    return urlsplit(current_app.config.get("BASE_URL") or "http://localhost").hostname or "localhost"
+    return urlsplit(base_url()).hostname or "localhost"
 
 
 def entry_id(session: ActivitySession) -> str:
@@ -443,7 +451,7 @@ def _author(parent: ET.Element, name: str, uri: str | None = None) -> None:
 def build_feed(scope: Scope, v: Version) -> bytes:
     """The Atom document (RFC 4287): built with the standard library's ElementTree."""
     items = items_for(load_sessions(v.ids))
-    base_url = current_app.config.get("BASE_URL") or "http://localhost"
+    home_url = base_url()
     self_url = feed_url(scope)
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "es-CL"})
     _add(feed, "id", self_url)
@@ -451,10 +459,10 @@ def build_feed(scope: Scope, v: Version) -> bytes:
     _add(feed, "subtitle", _("Talleres de apresto laboral y ferias laborales gratuitas de las OMIL, con su enlace "
                              "de inscripción."))
     _add(feed, "updated", _atom_time(v.last_modified))
-    _author(feed, scope.name if scope.kind != "region" else "Puente Laboral", base_url)
+    _author(feed, scope.name if scope.kind not in ("region", "pais") else "Puente Laboral", home_url)
     _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     _add(feed, "link", rel="alternate", type="text/html", href=widget_url(scope))
-    _add(feed, "generator", "Puente Laboral", uri=base_url)
+    _add(feed, "generator", "Puente Laboral", uri=home_url)
     for item in items:
         a, s = item.announcement, item.session
         entry = _add(feed, "entry")
@@ -500,3 +508,9 @@ def network_feed(ref: str) -> ResponseReturnValue:
 @bp.get("/feeds/region/<ref>.atom")
 def region_feed(ref: str) -> ResponseReturnValue:
     return _feed("region", ref)
+
+
+@bp.get("/feeds/chile.atom")
+def national_feed() -> ResponseReturnValue:
+    """Upcoming activities in the whole country (the next FEED_LIMIT), announced on /talleres."""
+    return _feed("pais", "chile")

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.territory import services
 from app.territory.models import OfficeCategory, OfficeKind, Region
+from app.territory.search import spanish_key
 
 
 def _check(cleaner: Callable[[Any], Any]) -> Callable[[FlaskForm, Field], None]:
@@ -117,7 +118,7 @@ def comuna_choices(regions: list[Region]) -> list[SelectChoice]:
     out = [SelectChoice("", str(_l("Elija una comuna")))]
     for region in regions:
         # Alphabetical as people read it: "Ñuñoa" after "Nogales", not after "Vitacura".
-        comunas = sorted(region.comunas, key=lambda c: services.slugify(c.name))
+        comunas = sorted(region.comunas, key=lambda c: spanish_key(c.name))
         out.extend(SelectChoice(c.code, c.name, optgroup=region.name) for c in comunas)
     return out
 

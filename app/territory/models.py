@@ -187,3 +187,16 @@ class SenceUnit(db.Model):  # type: ignore[name-defined]
     address: Mapped[str | None] = mapped_column(String(300))
 
     region: Mapped[Region | None] = relationship()
+
+
+class OfficeLogo(db.Model):  # type: ignore[name-defined]
+    """The logo an office shows next to its workshops (usually its municipality's), uploaded by its
+    staff: no trademark ships with the platform. A table of its own, so offices and stored files
+    do not reference each other in a circle."""
+
+    __tablename__ = "office_logos"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"), unique=True)
+    alt: Mapped[str] = mapped_column(String(160))  # what the logo says, e.g. "Municipalidad de Ñuñoa"
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -306,7 +306,25 @@ def test_listing_by_network_or_region_links_to_its_feed(client: FlaskClient, wor
             f'href="/feeds/red/{world.network.slug}.atom">') in by_network
     by_region = client.get("/talleres?region=13").get_data(as_text=True)
     assert 'href="/feeds/region/13.atom"' in by_region
-    assert "application/atom+xml" not in client.get("/talleres").get_data(as_text=True)
+    unfiltered = client.get("/talleres").get_data(as_text=True)
+    assert unfiltered.count("application/atom+xml") == 1  # the national feed only
+    assert ('<link rel="alternate" type="application/atom+xml" title="Próximas actividades en todo Chile" '
+            'href="/feeds/chile.atom">') in unfiltered
+
+
+def test_national_feed_lists_upcoming_activities_of_every_region(client: FlaskClient, world: Any,
+                                                                 other_region: Any) -> None:
+    world.workshop(publish=True, title="Taller en Ñuñoa")
+    resp = client.get("/feeds/chile.atom")
+    assert resp.status_code == 200 and resp.mimetype == "application/atom+xml"
+    root = parse_feed(resp.data)
+    assert root.findtext(f"{ATOM}title") == "Próximas actividades en todo Chile · Puente Laboral"
+    assert root.findtext(f"{ATOM}id") == "http://localhost/feeds/chile.atom"
+    assert {e.findtext(f"{ATOM}title") for e in entries(root)} == {"Taller en Ñuñoa", "Taller en Valparaíso"}
+    html_links = [link.get("href") for link in root.findall(f"{ATOM}link") if link.get("rel") == "alternate"]
+    assert html_links == ["http://localhost/talleres"]
+    again = client.get("/feeds/chile.atom", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
 
 
 def test_workshop_page_links_to_its_office_and_network_feeds(client: FlaskClient, world: Any) -> None:

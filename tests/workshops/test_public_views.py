@@ -560,8 +560,10 @@ def test_the_content_security_policy_is_unchanged_on_the_workshop_page(client, w
     resp = client.get(f"/talleres/{w.activity.slug}")
     csp = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    # The only <script> on the page is the JSON-LD data block, which browsers do not execute.
-    assert re.findall(r"<script[^>]*>", resp.get_data(as_text=True)) == ['<script type="application/ld+json">']
+    # The JSON-LD data block (browsers do not execute it) and the platform's own "copy link"
+    # script, served from /static under script-src 'self': nothing inline, nothing third-party.
+    assert re.findall(r"<script[^>]*>", resp.get_data(as_text=True)) == [
+        '<script type="application/ld+json">', '<script src="/static/js/share.js" defer>']
 
 
 def test_a_cancelled_workshop_shows_a_banner_and_an_event_cancelled(client, world):
