@@ -156,7 +156,7 @@ def test_cancelling_from_the_personal_page_withdraws_the_invitation_and_promotes
     waiting = register(s, 2)
     url = page_of(first)
     token = csrf_from(client.get(url).get_data(as_text=True))
-    assert client.post(url + "/cancelar", data={"csrf_token": token}).status_code == 302
+    assert client.post(url + "/cancelar", data={"csrf_token": token}).status_code == 303
     attachment, cal = ics_of(message("withdrawn", first))
     assert attachment.filename == "cancelacion.ics"
     assert str(cal["METHOD"]) == "CANCEL" and str(cal.events[0]["UID"]) == s.uid
