@@ -34,7 +34,7 @@ from typing import Literal
 from flask import Response, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone, vCalAddress, vDuration, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
 from werkzeug.http import is_resource_modified
 
 from app.activities.models import (
@@ -203,7 +203,8 @@ def _description(s: ActivitySession, *, url: str | None, join_url: str | None,
 
 
 def _event(s: ActivitySession, *, url: str | None, join_url: str | None, extra: Sequence[str],
-           method: Method | None, attendee: Attendee | None, stamp: datetime | None, staff: bool = False) -> Event:
+           method: Method | None, attendee: Attendee | None, stamp: datetime | None, staff: bool = False,
+           alarm: timedelta | None = None) -> Event:
     a = s.activity
     cancelled = method == "CANCEL" or is_cancelled(s)
     modified = session_modified(s)
@@ -241,6 +242,12 @@ def _event(s: ActivitySession, *, url: str | None, join_url: str | None, extra: 
         who.params["PARTSTAT"] = attendee.partstat
         who.params["RSVP"] = "TRUE" if attendee.rsvp else "FALSE"
         ev.add("attendee", who)
+    if alarm is not None and not cancelled:
+        reminder = Alarm()
+        reminder.add("action", "DISPLAY")
+        reminder.add("description", summary)
+        reminder.add("trigger", -alarm)
+        ev.add_component(reminder)
     return ev
 
 
@@ -263,6 +270,7 @@ def build_calendar(
     refresh: timedelta | None = None,
     now: datetime | None = None,
     staff: bool = False,
+    alarm: timedelta | None = None,
 ) -> bytes:
     """An RFC 5545 calendar with one VEVENT per session, as bytes with CRLF line endings.
 
@@ -272,6 +280,7 @@ def build_calendar(
     an iTIP message (RFC 5546) for ``attendee``; without a method, DTSTAMP is the time the
     event last changed, so the same data always gives the same bytes. ``staff`` words the
     link for staff (a private feed links to the staff page) rather than for the public.
+    ``alarm``: a VALARM that long before the start (a registrant's own invitation).
     """
     sessions = list(sessions)
     if method in ("REQUEST", "CANCEL") and attendee is None:
@@ -300,11 +309,11 @@ def build_calendar(
         url = url_for_session(s)
         join_url = join_url_for_session(s) if join_url_for_session is not None else None
         extra = tuple(details(s)) if details else ()
-        if method is None:
+        if method is None and alarm is None:
             events.append(_cached_event(s, url=url, join_url=join_url, extra=extra, context=context, staff=staff))
         else:
             events.append(_event(s, url=url, join_url=join_url, extra=extra, method=method, attendee=attendee,
-                                 stamp=stamp, staff=staff).to_ical())
+                                 stamp=stamp, staff=staff, alarm=alarm).to_ical())
     head = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     if not head.endswith(end):  # pragma: no cover - icalendar always ends a calendar so

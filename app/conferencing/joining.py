@@ -134,3 +134,83 @@ def phone_info(session: ActivitySession, provider: Provider) -> PhoneInfo | None
 def may_enter(reg: Registration) -> bool:
     """This registration may go into the room now: nothing blocks it and the window is open."""
     return blocked_reason(reg) is None and window_state(reg.session) == OPEN
+
+
+# --- which platform, and how to get ready for it ----------------------------------------------
+
+ZOOM_TEST_URL = "https://zoom.us/test"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The video platform a session runs on, named for the person, with how to get ready."""
+
+    key: str  # zoom, google_meet, teams, jitsi, other
+    name: str
+    steps: list[str]
+    test_url: str | None
+    test_text: str  # what the test link does, or what to do instead when there is none
+
+
+def platform_key(session: ActivitySession, provider: Provider) -> str:
+    """The provider's name, or for a pasted link the platform its address belongs to."""
+    if provider.name in ("zoom", "google_meet", "jitsi"):
+        return provider.name
+    from urllib.parse import urlsplit
+
+    host = (urlsplit((session.join_url or "").strip()).hostname or "").lower()
+    if host == "zoom.us" or host.endswith(".zoom.us"):
+        return "zoom"
+    if host == "meet.google.com":
+        return "google_meet"
+    if host.startswith("teams.") and (host.endswith(".microsoft.com") or host.endswith(".live.com")):
+        return "teams"
+    if "jit.si" in host or host.startswith("jitsi."):
+        return "jitsi"
+    return "other"
+
+
+def platform_for(session: ActivitySession, provider: Provider, *, embedded: bool) -> Platform:
+    platform = _platform(platform_key(session, provider), embedded)
+    if not embedded and platform.key in ("zoom", "google_meet", "teams"):
+        platform.steps.insert(0, _("La sesión se abre fuera de Puente Laboral: en la aplicación o en una pestaña "
+                                   "nueva del navegador."))
+    return platform
+
+
+def _platform(key: str, embedded: bool) -> Platform:
+    if key == "zoom":
+        steps = [_("En el teléfono, instale antes la aplicación Zoom (gratis; en Play Store o App Store aparece como "
+                   "«Zoom Workplace»)."),
+                 _("En el computador puede entrar sin instalar nada: si Zoom le ofrece descargar, elija «Entrar "
+                   "desde su navegador».")]
+        if embedded:
+            steps.insert(0, _("La sesión se abre aquí mismo, en Puente Laboral, sin instalar nada."))
+        return Platform(key, "Zoom", steps, ZOOM_TEST_URL,
+                        _("Zoom tiene una reunión de prueba: entre antes para revisar su cámara, micrófono y "
+                          "sonido."))
+    if key == "google_meet":
+        return Platform(key, "Google Meet", [
+            _("En el computador, Meet funciona en el navegador (Chrome, Edge o Firefox) sin instalar nada."),
+            _("En el teléfono, instale antes la aplicación Google Meet (gratis)."),
+            _("Puede que le pida entrar con una cuenta de Google; si no tiene, escriba su nombre y pida entrar.")],
+            None, _("Google Meet no tiene una reunión de prueba. Entre unos minutos antes: antes de unirse verá "
+                    "su cámara y podrá revisar el micrófono y el sonido."))
+    if key == "teams":
+        return Platform(key, "Microsoft Teams", [
+            _("En el teléfono, instale antes la aplicación Microsoft Teams (gratis)."),
+            _("En el computador no necesita instalar nada: elija «Continuar en este explorador» y escriba su "
+              "nombre.")],
+            None, _("Teams no tiene una reunión de prueba sin cuenta. Entre unos minutos antes: antes de unirse "
+                    "podrá revisar su cámara y su micrófono."))
+    if key == "jitsi":
+        return Platform(key, "Jitsi Meet", [
+            _("La sesión se abre aquí mismo, en el navegador, sin instalar nada ni crear una cuenta."),
+            _("Use Chrome, Edge o Firefox; en iPhone, Safari.")],
+            None, _("Para probar, abra esta página unos minutos antes en el mismo teléfono o computador que "
+                    "usará: al entrar, el navegador le pedirá permiso para la cámara y el micrófono; acepte, y "
+                    "verá su imagen antes de unirse."))
+    return Platform(key, _("otra plataforma"), [
+        _("La sesión se abre fuera de Puente Laboral, en una pestaña nueva del navegador o en la aplicación de "
+          "la plataforma.")],
+        None, _("Entre unos minutos antes para revisar su cámara y su micrófono."))

@@ -31,6 +31,7 @@ from app.conferencing.joining import (
     may_enter,
     opens_at,
     phone_info,
+    platform_for,
     window_state,
     zoom_embed,
 )
@@ -92,6 +93,8 @@ def _join_page(reg: Registration, token: str, code: int = 200) -> Response:
         starts_in=max(int((session.starts_at - utcnow()).total_seconds()), 0),
         opens_in=max(int((opens_at(session) - utcnow()).total_seconds()), 0),
         accessibility=_accessibility(session),
+        platform=platform_for(session, provider, embedded=embedded),
+        opens_local=opens_at(session).astimezone(session.local_start.tzinfo),
     )
     if inside and url and not embedded:
         # The join form redirects to the provider (Zoom, Meet, Teams); browsers apply the

@@ -51,6 +51,7 @@ from app.timeutil import utcnow
 from app.urls import external_url
 
 LINK_VALID_AFTER_END = timedelta(days=30)
+CALENDAR_ALARM = timedelta(minutes=30)  # the alarm in the person's own calendar event
 
 
 class RegistrationError(ValueError):
@@ -302,35 +303,96 @@ def _promote_next(session_id: int) -> Registration | None:
     return None
 
 
-def move(reg: Registration, new_session_id: int, *, actor: Any) -> RegisterResult:
-    """Staff move a person to another session of any activity (a new registration there)."""
-    target = check_open(db.session.get(ActivitySession, new_session_id))
+class SessionFull(RegistrationError):
+    """The session asked for has no free seat, and the caller did not choose its waitlist."""
+
+
+def _lock_sessions(session_ids: Sequence[int]) -> None:
+    """Lock these sessions' rows until commit, in id order (two people moving in opposite
+    directions never wait on each other in a circle). A no-op UPDATE: on PostgreSQL it locks
+    the row; on SQLite the first write takes the database's write lock, so whatever is read
+    after it is what the transaction keeps."""
+    for session_id in sorted(set(session_ids)):
+        db.session.execute(
+            update(ActivitySession).where(ActivitySession.id == session_id)
+            .values(confirmed_count=ActivitySession.confirmed_count, updated_at=ActivitySession.updated_at)
+            .execution_options(synchronize_session=False))
+
+
+def move(reg: Registration, new_session_id: int, *, actor: Any = None,
+         if_full: Literal["waitlist", "stay"] = "waitlist", same_activity: bool = False) -> RegisterResult:
+    """Move a person to another session in one transaction: the old seat is given back (to the
+    first person waiting) and the new one taken together, or nothing changes.
+
+    Both sessions are locked first, then everything is checked again under the lock: the
+    registration is still as it was (a double click moves once), the new session is open and
+    the person is not already in it. The seat is taken by the same conditional UPDATE as a
+    registration. When the new session is full, ``if_full="waitlist"`` puts the person on its
+    waitlist (staff, whose list says "llena", or the person choosing it explicitly);
+    ``"stay"`` leaves everything as it was and raises ``SessionFull``. ``actor`` None: the
+    person, through their personal link (``same_activity``: only dates of the same workshop).
+    A cancelled registration can be moved too: the person picks another date after cancelling.
+    """
+    target = db.session.get(ActivitySession, new_session_id)
+    if target is None or (same_activity and target.activity_id != reg.session.activity_id):
+        raise RegistrationError(_("Esa fecha no existe."), status=404)
     if target.id == reg.session_id:
-        raise RegistrationError(_("La persona ya está en esa sesión."), status=409)
-    person = reg.person
-    existing = db.session.scalar(select(Registration).where(Registration.session_id == target.id,
-                                                            Registration.person_id == person.id,
-                                                            Registration.status != RegistrationStatus.CANCELLED))
-    if existing is not None:
-        raise RegistrationError(_("La persona ya está inscrita en esa sesión."), status=409)
-    cancel(reg, reason=_("Cambio de sesión"), actor=actor)
+        raise RegistrationError(_("La persona ya está en esa sesión.") if actor is not None
+                                else _("Usted ya está inscrita o inscrito en esa fecha."), status=409)
+    old_session_id, was = reg.session_id, reg.status
+    _lock_sessions([old_session_id, target.id])
+    db.session.refresh(target)
+    try:
+        check_open(target)
+    except RegistrationError:
+        db.session.rollback()
+        raise
+    if db.session.scalar(select(Registration.id).where(
+            Registration.session_id == target.id, Registration.person_id == reg.person_id,
+            Registration.status != RegistrationStatus.CANCELLED)) is not None:
+        db.session.rollback()
+        raise RegistrationError(_("La persona ya está inscrita en esa sesión.") if actor is not None
+                                else _("Usted ya está inscrita o inscrito en esa fecha."), status=409)
+    if was != RegistrationStatus.CANCELLED:
+        claimed = db.session.execute(
+            update(Registration).where(Registration.id == reg.id, Registration.status == was)
+            .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), cancel_reason=_("Cambio de fecha"))
+            .execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            db.session.rollback()
+            raise RegistrationError(_("Esta inscripción cambió mientras tanto. Revise su página."), status=409)
     confirmed = _take_seat(target.id)
-    old = db.session.scalar(select(Registration).where(Registration.session_id == target.id,
-                                                       Registration.person_id == person.id))
+    if not confirmed and if_full == "stay":
+        db.session.rollback()
+        raise SessionFull(_("Esa fecha ya no tiene cupos. Su inscripción sigue como estaba."), status=409)
+    if was == RegistrationStatus.CONFIRMED and _promote_next(old_session_id) is None:
+        _release_seat(old_session_id)
+    if was != RegistrationStatus.CANCELLED:
+        _void_pending(reg.id, kinds=REMINDER_KINDS)
     now = utcnow()
-    status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED
-    if old is None:
-        new = Registration(session_id=target.id, person_id=person.id, status=status, source=Source.STAFF,
-                           office_id=reg.office_id, staff_user_id=getattr(actor, "id", None),
-                           nonce=secrets.token_hex(8), created_at=now, confirmed_at=now if confirmed else None)
+    new = db.session.scalar(select(Registration).where(Registration.session_id == target.id,
+                                                       Registration.person_id == reg.person_id))
+    if new is None:
+        new = Registration(session_id=target.id, person_id=reg.person_id)
         db.session.add(new)
-    else:
-        new = old
-        new.status, new.created_at, new.cancelled_at, new.confirmed_at = status, now, None, now if confirmed else None
-        new.nonce = secrets.token_hex(8)
-    db.session.flush()
+    new.status = RegistrationStatus.CONFIRMED if confirmed else RegistrationStatus.WAITLISTED
+    new.created_at, new.confirmed_at, new.cancelled_at, new.cancel_reason = now, now if confirmed else None, None, None
+    new.nonce, new.attendance, new.attendance_marked_by_id, new.joined_at = secrets.token_hex(8), None, None, None
+    # Whoever convened the person keeps the credit; a staff move is the staff member's.
+    new.office_id, new.via, new.campaign_channel_id = reg.office_id, reg.via, reg.campaign_channel_id
+    new.source = Source.STAFF if actor is not None else reg.source
+    new.staff_user_id = getattr(actor, "id", None) if actor is not None else reg.staff_user_id
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same person got into that session at this very moment
+        db.session.rollback()
+        raise RegistrationError(_("Usted ya está inscrita o inscrito en esa fecha."), status=409) from None
+    db.session.refresh(reg)
+    if was == RegistrationStatus.CONFIRMED:  # their calendar drops the old date
+        _queue_message(reg, "withdrawn", invitation="CANCEL", reason=_("Cambio de fecha"))
     _queue_message(new, "confirmation" if confirmed else "waitlisted")
-    record("registration.move", new, f"{reg.session_id} -> {target.id}", actor=actor, office_id=reg.office_id)
+    record("registration.move", new, f"{old_session_id} -> {target.id}", actor=actor,
+           office_id=reg.office_id)
     db.session.commit()
     return RegisterResult(new, created=True, recognised=True)
 
@@ -531,7 +593,8 @@ def invitation_ics(reg: Registration, method: Method | None) -> bytes:
     With an email address and a method, an iTIP message (RFC 5546): ORGANIZER the host
     office, ATTENDEE the person, the session's UID and SEQUENCE, so a later REQUEST updates
     the event and a CANCEL removes it. Without an email address, a plain calendar file.
-    How to join points to the person's own page.
+    How to join points to the join page (a remote session) or the person's own page, and an
+    alarm rings ``CALENDAR_ALARM`` before the start.
     """
     session = reg.session
     person = reg.person
@@ -540,10 +603,13 @@ def invitation_ics(reg: Registration, method: Method | None) -> bytes:
     if method is not None and person.email:
         attendee = Attendee(email=person.email, name=person.full_name,
                             partstat="ACCEPTED" if method == "REQUEST" else "NEEDS-ACTION")
+    # A remote session's event leads straight to the join page (the button opens there).
+    join = external_url("conferencing.join", token=personal_token(reg)) if session.is_remote else link
     callbacks = callbacks_for([session], private=False)
     return build_calendar([session], name=session.activity.title, url_for_session=lambda _s: link,
-                          details=callbacks.details, join_url_for_session=lambda _s: link,
-                          method=method if attendee is not None else None, attendee=attendee)
+                          details=callbacks.details, join_url_for_session=lambda _s: join,
+                          method=method if attendee is not None else None, attendee=attendee,
+                          alarm=None if method == "CANCEL" else CALENDAR_ALARM)
 
 
 def invitation_attachment(reg: Registration, method: Method) -> Attachment:

@@ -25,7 +25,7 @@ from app.i18n import format_day
 from app.outbox.tasks import kick_delivery
 from app.people.models import Person
 from app.people.services import PersonError, masked_contact
-from app.registration import extras, series, services
+from app.registration import extras, self_service, series, services
 from app.registration.forms import ExtrasForm, PersonForm, QuickForm
 from app.registration.models import Registration, RegistrationStatus, Source
 from app.territory.data import comuna_codes
@@ -254,17 +254,20 @@ def _can_add_to_calendar(reg: Registration) -> bool:
 
 @bp.get("/inscripcion/<token>")
 def personal(token: str) -> ResponseReturnValue:
+    """All of the person's registrations (upcoming, past, cancelled), each with its actions."""
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    return _page("registration/personal.html", reg=reg, token=token, position=services.waitlist_position(reg),
-                 contact=masked_contact(reg.person), session_cancelled=is_cancelled(reg.session),
-                 can_add_to_calendar=_can_add_to_calendar(reg))
+    mine = self_service.overview(reg.person)
+    has_other_dates = {e.reg.id: bool(self_service.other_dates(e.reg)) for e in mine.upcoming
+                       if e.can_change or e.session_cancelled}
+    return _page("registration/personal.html", reg=reg, token=token, mine=mine, has_other_dates=has_other_dates,
+                 contact=masked_contact(reg.person), calendar_links=self_service.calendar_links)
 
 
 @bp.get("/inscripcion/<token>/invitacion.ics")
 def invitation(token: str) -> ResponseReturnValue:
-    """"Agregar a mi calendario": the invitation (METHOD:REQUEST, the person as ATTENDEE)."""
+    """"Apple / otro calendario": the invitation (METHOD:REQUEST, the person as ATTENDEE)."""
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
@@ -281,16 +284,69 @@ def invitation(token: str) -> ResponseReturnValue:
     return _private(response)
 
 
-@bp.post("/inscripcion/<token>/cancelar")
+def _not_changeable(reg: Registration, token: str) -> Response:
+    flash(_("Esta inscripción ya no se puede cambiar ni cancelar: la sesión ya comenzó o fue cancelada."), "error")
+    return _private(redirect(url_for("registration.personal", token=token), code=303))
+
+
+@bp.route("/inscripcion/<token>/cancelar", methods=["GET", "POST"])
 def cancel(token: str) -> ResponseReturnValue:
+    """Asks once (GET: "Su cupo pasará a otra persona"), cancels (POST), then offers other dates."""
     reg = _reg_or_error(token)
     if isinstance(reg, Response):
         return reg
-    if reg.status != RegistrationStatus.CANCELLED:
-        services.cancel(reg, reason=_("Cancelada por la persona"))
-        kick_delivery()
-        flash(_("Su inscripción quedó cancelada. Gracias por avisar: su cupo pasa a otra persona."), "success")
-    return redirect(url_for("registration.personal", token=token))
+    if reg.status == RegistrationStatus.CANCELLED:
+        return _private(redirect(url_for("registration.change_date", token=token), code=303))
+    if not self_service.changeable(reg):
+        return _not_changeable(reg, token)
+    if request.method == "GET":
+        return _page("registration/cancel.html", reg=reg, token=token)
+    services.cancel(reg, reason=_("Cancelada por la persona"))
+    kick_delivery()
+    flash(_("Su inscripción quedó cancelada. Gracias por avisar: su cupo pasa a otra persona."), "success")
+    return _private(redirect(url_for("registration.change_date", token=token), code=303))
+
+
+def _dates_page(reg: Registration, token: str, code: int = 200, error: str | None = None) -> Response:
+    return _page("registration/change_date.html", code, reg=reg, token=token, error=error,
+                 active=reg.status != RegistrationStatus.CANCELLED,
+                 dates=self_service.other_dates(reg), position=services.waitlist_position(reg))
+
+
+@bp.route("/inscripcion/<token>/cambiar-fecha", methods=["GET", "POST"])
+def change_date(token: str) -> ResponseReturnValue:
+    """Other dates of the same workshop; choosing one moves the person there in one step.
+
+    A date that filled up meanwhile leaves the person where they were, and says so; its
+    waitlist is taken only when chosen explicitly (``espera=si``). After cancelling, the
+    same page offers the other dates (a new registration for the same person)."""
+    reg = _reg_or_error(token)
+    if isinstance(reg, Response):
+        return reg
+    active = reg.status != RegistrationStatus.CANCELLED
+    if active and not self_service.changeable(reg) and not is_cancelled(reg.session):
+        return _not_changeable(reg, token)
+    if request.method == "GET":
+        return _dates_page(reg, token)
+    raw = request.form.get("sesion", "")
+    if not raw.isdecimal():
+        return _dates_page(reg, token, 400, _("Elija una de las fechas de la lista."))
+    waitlist = request.form.get("espera") == "si"
+    try:
+        result = services.move(reg, int(raw), if_full="waitlist" if waitlist else "stay", same_activity=True)
+    except services.RegistrationError as err:
+        db.session.rollback()
+        db.session.refresh(reg)
+        return _dates_page(reg, token, err.status, err.message)
+    kick_delivery()
+    new = result.registration
+    when = f"{format_day(new.session.local_start)}, {new.session.local_start:%H:%M}"
+    if new.status == RegistrationStatus.CONFIRMED:
+        flash(_("Listo: su inscripción quedó confirmada para el %(when)s.", when=when), "success")
+    else:
+        flash(_("Listo: quedó en la lista de espera del %(when)s, en el lugar %(n)s.", when=when,
+                n=services.waitlist_position(new)), "success")
+    return _private(redirect(url_for("registration.personal", token=services.personal_token(new)), code=303))
 
 
 # --- "Mis datos": see and correct what is stored --------------------------------------------

@@ -131,7 +131,8 @@ def test_without_the_sdk_zoom_opens_in_a_new_tab(client: Any, zoom_session: Any)
     reg = register(zoom_session)
     move(zoom_session, timedelta(minutes=5))
     body = client.get(join_url_of(reg)).get_data(as_text=True)
-    assert 'target="_blank"' in body and "La sesión se realiza en Zoom: se abre fuera" in body
+    assert 'target="_blank"' in body and "La sesión es por Zoom" in body
+    assert "La sesión se abre fuera de Puente Laboral" in body
     resp = client.post(join_url_of(reg), data={"csrf_token": csrf_from(body)})
     assert resp.status_code == 303
     assert resp.headers["Location"] == the_room(zoom_session).join_url
@@ -161,7 +162,7 @@ def test_google_meet_says_it_opens_in_a_new_tab(client: Any, world: Any) -> None
     db.session.commit()
     reg = register(session)
     body = client.get(join_url_of(reg)).get_data(as_text=True)
-    assert "Google Meet, que no se puede mostrar dentro de otra página" in body
+    assert "La sesión es por Google Meet" in body and "La sesión se abre fuera de Puente Laboral" in body
 
 
 def test_accessibility_offered_by_the_workshop_is_listed(client: Any, world: Any) -> None:

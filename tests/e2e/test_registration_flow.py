@@ -56,7 +56,9 @@ def test_jobseeker_registers_on_a_phone_cancels_and_the_waitlist_moves(browser, 
     ics = page.request.get(f"{link}/invitacion.ics")
     assert ics.status == 200 and "METHOD:REQUEST" in ics.text()
     assert session.uid in ics.text()
-    page.click("main button:has-text('Cancelar mi inscripción')")
+    page.click("main a:has-text('Cancelar mi inscripción')")
+    axe.check(page)  # asked once
+    page.click("main button:has-text('Sí, cancelar mi inscripción')")
     axe.check(page)
     assert "cancelada" in page.content()
     db.session.expire_all()

@@ -157,7 +157,7 @@ def test_cancelling_from_the_personal_page_withdraws_the_invitation_and_promotes
     waiting = register(s, 2)
     url = page_of(first)
     token = csrf_from(client.get(url).get_data(as_text=True))
-    assert client.post(url + "/cancelar", data={"csrf_token": token}).status_code == 302
+    assert client.post(url + "/cancelar", data={"csrf_token": token}).status_code == 303
     attachment, cal = ics_of(message("withdrawn", first))
     assert attachment.filename == "cancelacion.ics"
     assert str(cal["METHOD"]) == "CANCEL" and str(cal.events[0]["UID"]) == s.uid
@@ -426,3 +426,15 @@ def test_anonymised_people_get_no_more_messages(client, published_session, world
     db.session.expire_all()
     kinds = list(db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.kind.like("registration_%"))))
     assert len(kinds) == past_messages
+
+
+def test_my_data_works_for_someone_who_declared_accessibility_needs(client, published_session):
+    """The page listed the needs with ``{% set _ = ... %}``, which replaced the translation
+    function ``_`` for the rest of the template: a 500 for anyone who declared a need."""
+    reg = register(published_session(), needs_subtitles=True, uses_screen_reader=True,
+                   accessibility_other="Letra grande")
+    resp = client.get(page_of(reg, "/datos"))
+    assert resp.status_code == 200
+    page = html.unescape(resp.get_data(as_text=True))
+    assert "subtítulos, lector de pantalla, Letra grande" in page
+    assert "Corregir mis datos" in page
