@@ -17,7 +17,7 @@ from app import create_app
 from app.config import PROJECT_ROOT, ConfigError, load_config
 from tests.conftest import make_test_config
 
-PROD = {"ENV_NAME": "production", "SECRET_KEY": "k" * 40, "SCHEMA_CHECK": False}
+PROD = {"ENV_NAME": "production", "SECRET_KEY": "k" * 40, "SCHEMA_CHECK": False, "BASE_URL": "https://puente.example"}
 
 
 def test_production_with_several_web_processes_and_no_redis_refuses_to_start(
@@ -59,7 +59,7 @@ def test_a_web_concurrency_that_is_not_a_number_is_a_clear_refusal(monkeypatch):
 def _gunicorn(tmp_path: Path, workers: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "WEB_CONCURRENCY", "DATABASE_URL", "SCHEMA_CHECK")}
-    env.update(PUENTE_ENV="production", SECRET_KEY="k" * 40, INSTANCE_PATH=str(tmp_path),
+    env.update(PUENTE_ENV="production", SECRET_KEY="k" * 40, INSTANCE_PATH=str(tmp_path), BASE_URL="https://puente.example",
                DATABASE_URL=f"sqlite:///{tmp_path / 'puente.db'}")
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "--bind", "127.0.0.1:0",

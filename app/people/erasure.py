@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from blinker import Namespace
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.people.models import Person
@@ -72,7 +72,23 @@ def redact_other_stores(person: Person, registration_ids: Sequence[int]) -> None
     if registration_ids:
         db.session.execute(update(SurveyResponse).where(SurveyResponse.registration_id.in_(registration_ids))
                            .values(comment="").execution_options(synchronize_session=False))
-    campaign = OutboxMessage.dedupe_key.like(f"campaign:%:p{person.id}")
+    from app.registration.models import RegistrationHold
+
+    # Holds waiting for confirmation end now (their seats back), and so do their messages.
+    holds = list(db.session.scalars(select(RegistrationHold).where(RegistrationHold.person_id == person.id)))
+    hold_keys = [OutboxMessage.dedupe_key.like(f"registration-hold:{h.id}:%") for h in holds]
+    if holds:
+        from app.registration.holds import release_now
+
+        for hold in holds:
+            release_now(hold)
+    # A confirmed hold is gone, but its message stays: found by its kind, recipient and name.
+    contacts = [c for c in (person.email, person.phone) if c]
+    confirmations = (OutboxMessage.kind == "registration_hold") & OutboxMessage.recipient.in_(contacts) \
+        & (OutboxMessage.recipient_name == person.full_name)
+    campaign = or_(OutboxMessage.dedupe_key.like(f"campaign:%:p{person.id}"),
+                   OutboxMessage.dedupe_key.like(f"registration-links:{person.id}:%"), *hold_keys,
+                   *([confirmations] if contacts else []))
     db.session.execute(update(OutboxMessage).where(campaign, OutboxMessage.status == OutboxStatus.PENDING)
                        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
     db.session.execute(update(OutboxMessage).where(campaign)

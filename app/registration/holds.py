@@ -178,6 +178,17 @@ def _release(hold: RegistrationHold, now: datetime) -> bool:
     return True
 
 
+def release_now(hold: RegistrationHold) -> bool:
+    """End a hold at once (the person erased their data), seat back, in the caller's transaction."""
+    gone = db.session.execute(delete(RegistrationHold).where(RegistrationHold.id == hold.id)
+                              .execution_options(synchronize_session=False))
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if hold.holds_seat:
+        services.give_back_seat(hold.session_id)
+    return True
+
+
 def release_expired_in_transaction(*, session_id: int | None = None, limit: int = 500) -> int:
     """Release holds past their time (of one session, or all); returns how many seats came back."""
     now = utcnow()

@@ -17,7 +17,7 @@ from app.registration import services, survey
 from app.registration.models import SurveyResponse
 from tests.conferencing.test_zoom_webhook import joined, room, send, zoom
 from tests.dissemination.test_campaigns import queue_all, started
-from tests.registration.conftest import make_rut, person_input, published_session, world
+from tests.registration.conftest import make_rut, person_input, published_session, register_as_person, world
 from tests.registration.test_survey import attend, end
 
 __all__ = ["published_session", "send", "world", "zoom"]  # fixtures used here
@@ -64,9 +64,9 @@ def everywhere(world: Any, published_session: Any, send: Any) -> Any:
                "opt_in_future": True}
     upcoming = published_session()
     room(upcoming)
-    reg = services.register(upcoming.id, person_input(n, **details)).registration
+    reg = register_as_person(upcoming.id, person_input(n, **details))
     past = published_session()
-    old = attend(services.register(past.id, person_input(n, **details)).registration)
+    old = attend(register_as_person(past.id, person_input(n, **details)))
     end(past)
     survey.answer(old, 5, f"Soy {FIRST} {LAST}, escríbanme a {EMAIL} o al {PHONE}")
     person = reg.person

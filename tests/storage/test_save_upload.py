@@ -257,6 +257,7 @@ def test_each_purpose_accepts_its_own_kinds():
         "cv": {"pdf", "docx"},
         "certificate": {"pdf"},
         "recording": {"mp4", "webm"},
+        "logo": {"png", "jpeg", "webp"},
     }
     assert expected == PURPOSE_KINDS
 
