@@ -32,7 +32,7 @@ from app.accounts.models import Invitation, Role, User
 from app.demo import DEMO_PASSWORD, seed_demo
 from app.extensions import db
 from tests.conftest import csrf_from, login
-from tests.storage.samples import PDF
+from tests.storage.samples import JPEG, PDF
 
 # --- what each route is --------------------------------------------------------------------
 
@@ -118,6 +118,8 @@ ROUTES: dict[str, Route] = {
     "territory.network_coordination": Route(write=OBJECT), "territory.network_edit": Route(get=OBJECT, write=OBJECT),
     "territory.network_add_office": Route(write=OBJECT), "territory.network_remove_office": Route(write=OBJECT),
     "territory.network_new": Route(get=LIST, write=CREATE, body={"region_codes": "12"}),
+    # the office's logo on the public workshop pages: asks office.edit on that office
+    "branding.edit_logo": Route(get=OBJECT, write=OBJECT, body={"action": "remove", "alt": "Cambiado"}),
     "staff.office_team": Route(get=OBJECT), "staff.office_invite": Route(write=OBJECT),
     "staff.office_revoke": Route(write=OBJECT), "staff.office_resend": Route(write=OBJECT),
     "staff.office_deactivate": Route(write=OBJECT),
@@ -185,6 +187,7 @@ def build_world(factory: Any) -> World:
     from app.outbox.services import enqueue_email
     from app.people.services import PersonInput
     from app.registration import services as registration
+    from app.territory.branding import set_logo
     from app.territory.models import Network, Office, SenceUnit
     from workshops import services as workshops
     from workshops.models import Topic, Workshop
@@ -208,6 +211,7 @@ def build_world(factory: Any) -> World:
     campaign = dissemination.create_campaign(dissemination.CampaignInput(
         name="Campaña privada de Magallanes", activity_id=activity.id, message_short="{titulo} {enlace}",
         message_long="{titulo} {enlace}", channels=["email", "poster", "radio"]), coord)
+    set_logo(office, BytesIO(JPEG), "logo.jpg", "Municipalidad de Punta Arenas", actor=coord)
     message = enqueue_email(dedupe_key="matriz-magallanes", to="alguien@example.cl",
                             subject="Asunto privado de Magallanes", body_text="x", body_html="<p>x</p>",
                             kind="test", office_id=office.id)
