@@ -135,7 +135,8 @@ def _register_once(chosen: list[int], cleaned: dict[str, Any], *, source: Source
         # the other dates are taken afterwards from the personal page.
         from app.registration.holds import hold_for_known_person
 
-        hold_for_known_person(open_sessions[0], person, source=source, campaign_code=campaign_code)
+        first = min(open_sessions, key=lambda s: (s.starts_at, s.id))
+        hold_for_known_person(first, person, source=source, campaign_code=campaign_code)
         return SeriesResult(person=person, recognised=True)
     recognised = False
     existing: dict[int, Registration] = {}

@@ -177,17 +177,6 @@ def register(session_id: int) -> ResponseReturnValue:
                            errors=errors, dates=dates if len(dates) > 1 else []), status
 
 
-def _series_answer(outcome: series.SeriesResult) -> ResponseReturnValue:
-    """Every chosen date and what happened to it. Personal links and the optional second page
-    only for a newcomer: a recognised person gets their links at the contact on file."""
-    created = outcome.created
-    token = services.personal_token(created[0]) if created and not outcome.recognised else None
-    links = {r.id: services.personal_token(r) for r in created} if token else {}
-    return _page("registration/series_done.html", outcome=outcome, token=token, links=links,
-                 activity=outcome.dates[0].session.activity, contact=masked_contact(outcome.person),
-                 extras=_extras_form(outcome.person) if token else None)
-
-
 def _extras_form(person: Person) -> ExtrasForm:
     return ExtrasForm(formdata=None, data=extras.extras_of(person))
 

@@ -4,6 +4,7 @@ only a phone, the extras come after, a whole series in one submission; every pag
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.outbox.rendering import render_now
 from app.people.models import Channel, Connectivity, Person
+from app.registration import services
 from app.registration.models import Registration, RegistrationStatus
 from tests.e2e.conftest import visit
 from tests.registration.conftest import make_rut
@@ -33,6 +36,22 @@ def fill_the_short_form(page: Any, n: int, phone: str = "9 8765 4321") -> None:
     page.fill("#document_number", make_rut(n))
     page.fill("#phone", phone)
     page.get_by_label("Acepto que la oficina use mis datos").check()
+
+
+def the_answer(page: Any) -> None:
+    """Every public submission gets the same page; the personal link comes only by message."""
+    page.get_by_role("heading", name="Revise sus mensajes").wait_for()
+    assert page.locator("main a[href*='/inscripcion/']:not([href*='/inscripcion/sesion/'])").count() == 0
+    assert page.locator("main form").count() == 0  # no extras on screen
+
+
+def message_body(recipient: str, kind: str) -> str:
+    db.session.expire_all()
+    [msg] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == recipient,
+                                                            OutboxMessage.kind == kind)).all()
+    body = render_now(msg).body_text
+    db.session.commit()
+    return body
 
 
 def no_overflow(page: Any) -> None:
@@ -70,15 +89,21 @@ def test_a_phone_only_person_registers_in_one_step_then_adds_the_extras(browser,
         assert page.locator(f"[name={name}]").count() == 0
     fill_the_short_form(page, 801)
     page.get_by_role("button", name="Inscribirme").click()
-    page.wait_for_url("**/listo?nuevo=1")
+    the_answer(page)
     axe.check(page)
     no_overflow(page)
-    assert "Recibimos su inscripción" in page.content()
+    assert "+5698****4321" in page.inner_text("main")  # the phone typed, masked
+    db.session.expire_all()
     person = db.session.scalar(select(Person))
     assert person.preferred_channel == Channel.WHATSAPP and person.email is None
-    assert db.session.scalar(select(OutboxMessage.channel)) == "whatsapp"
+    body = message_body("+56987654321", "registration_confirmation")
+    link = re.search(r"https?://[^/\s]+(/inscripcion/[^\s/]+)", body).group(1)
+    reg = db.session.scalar(select(Registration))
+    assert link == f"/inscripcion/{services.personal_token(reg)}" and reg.status == RegistrationStatus.CONFIRMED
 
-    # The optional second page, on the same screen: nothing here was needed for the seat.
+    # The optional second page, behind the personal link of the message: nothing here was needed for the seat.
+    visit(page, axe, f"{link}/mas-datos")
+    no_overflow(page)
     assert small_targets(page) == []
     page.get_by_label("Intérprete de lengua de señas chilena").check()
     page.get_by_label("Solo datos del celular").check()
@@ -103,29 +128,31 @@ def test_a_person_registers_for_a_whole_series_in_one_submission(browser, live_s
     other.goto(f"/inscripcion/sesion/{session_ids[2]}")
     fill_the_short_form(other, 901, phone="9 8123 4567")
     other.get_by_role("button", name="Inscribirme solo en las fechas marcadas").click()
-    other.wait_for_load_state()
-    assert "/listo?nuevo=1" in other.url, other.inner_html(".error-summary")
+    the_answer(other)
     other_context.close()
+    db.session.expire_all()
+    assert [r.session_id for r in db.session.scalars(select(Registration))] == [session_ids[2]]
 
     visit(page, axe, f"/inscripcion/sesion/{session_ids[0]}")
     assert small_targets(page) == [] and page.locator("input[name=sessions]").count() == 4
     no_overflow(page)
     fill_the_short_form(page, 902)
     page.get_by_role("button", name="Inscribirme en todas las fechas").click()
-    page.get_by_role("heading", name="¡Listo! Recibimos su inscripción").wait_for()
+    the_answer(page)
     axe.check(page)
     no_overflow(page)
-    text = page.inner_text("main")
-    assert text.count("Cupo confirmado.") == 3 and "lista de espera, en el lugar 1" in text
-    assert page.get_by_role("link", name="Mi página para esta fecha").count() == 4
+    assert "+5698****4321" in page.inner_text("main")
     db.session.expire_all()
     mine = db.session.scalars(select(Registration).join(Person).where(
-        Person.document_number == make_rut(902).replace(".", ""))).all()
-    assert sorted(r.session_id for r in mine) == session_ids
-    assert sum(r.status == RegistrationStatus.WAITLISTED for r in mine) == 1
-    assert db.session.scalars(select(OutboxMessage.kind).where(
-        OutboxMessage.recipient == "+56987654321", OutboxMessage.kind == "registration_series")).all() == [
-        "registration_series"]
+        Person.document_number == make_rut(902).replace(".", "")).order_by(Registration.session_id)).all()
+    assert [(r.session_id, r.status) for r in mine] == [
+        (sid, RegistrationStatus.WAITLISTED if sid == session_ids[2] else RegistrationStatus.CONFIRMED)
+        for sid in session_ids]
+    # One message lists every date, with its own personal link.
+    body = message_body("+56987654321", "registration_series")
+    assert body.count("confirmada") == 3 and "lista de espera, lugar 1" in body
+    for reg in mine:
+        assert f"/inscripcion/{services.personal_token(reg)}" in body
     context.close()
 
 
@@ -168,7 +195,8 @@ def test_without_javascript_the_form_is_a_plain_form_that_works(browser, live_se
     page.select_option("#comuna_code", "13122")
     fill_the_short_form(page, 903)
     page.get_by_role("button", name="Inscribirme").click()
-    page.wait_for_url("**/listo?nuevo=1")
+    the_answer(page)
     db.session.expire_all()
     assert db.session.scalar(select(Person.comuna_code)) == "13122"
+    assert db.session.scalar(select(Registration.status)) == RegistrationStatus.CONFIRMED
     context.close()

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.activities.models import ActivitySession
 from app.extensions import db
 from app.outbox.models import OutboxMessage
+from app.outbox.rendering import render_now
 from app.people.models import Channel, Connectivity, Person
 from app.registration import services
-from app.registration.models import Registration
+from app.registration.models import Registration, RegistrationHold, RegistrationStatus
 from tests.conftest import count, csrf_from
 from tests.registration.conftest import make_rut, person_input
 from tests.workshops.conftest import local_in
@@ -32,6 +34,26 @@ def post(client: Any, session: Any, query: str = "", **kw: Any) -> Any:
     token = csrf_from(client.get(url(session, query)).get_data(as_text=True))
     data = {k: v for k, v in {**QUICK, **kw}.items() if v is not None}
     return client.post(url(session, query), data={**data, "csrf_token": token})
+
+
+def main(resp: Any) -> str:
+    return resp.get_data(as_text=True).split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def received(resp: Any) -> str:
+    """The one answer to every public submission: "Revise sus mensajes", no personal link."""
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    page = html.unescape(resp.get_data(as_text=True))
+    assert "Revise sus mensajes" in page
+    assert not re.search(r'/inscripcion/(?!sesion/)[^"/\s]+', main(resp))  # no personal link, no extras form
+    assert "mas-datos" not in page and "/listo" not in page
+    return page
+
+
+def messages(kind: str) -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
+                                   .order_by(OutboxMessage.id)))
 
 
 def selected_comuna(page: str) -> str | None:
@@ -59,11 +81,12 @@ def test_the_form_asks_only_what_holds_the_seat(client, published_session):
 
 
 def test_a_phone_is_enough_and_the_notice_goes_by_whatsapp(client, published_session):
-    resp = post(client, published_session())
-    assert resp.status_code == 302 and "/listo?nuevo=1" in resp.headers["Location"]
+    page = received(post(client, published_session()))
+    assert "+5698****4321" in page  # the typed phone, masked
     person = db.session.scalar(select(Person))
     assert person.preferred_channel == Channel.WHATSAPP and person.email is None
-    msg = db.session.scalar(select(OutboxMessage))
+    [msg] = db.session.scalars(select(OutboxMessage)).all()
+    assert msg.kind == "registration_confirmation"
     assert msg.channel == "whatsapp" and msg.recipient == "+56987654321"
 
 
@@ -125,30 +148,38 @@ def test_a_single_session_form_has_no_dates(client, published_session):
     assert 'name="sessions"' not in page and "Inscribirme en todas las fechas" not in page
 
 
-def test_all_dates_in_one_submission_answer_with_every_date_and_its_link(client, series_dates):
+def test_all_dates_in_one_submission_register_every_date_and_one_message_brings_the_links(client, series_dates):
     resp = post(client, series_dates[0], fechas="todas")
-    assert resp.status_code == 200
-    page = resp.get_data(as_text=True)
+    page = received(resp)
     regs = db.session.scalars(select(Registration).order_by(Registration.session_id)).all()
     assert [r.session_id for r in regs] == [s.id for s in series_dates]
+    assert [r.status for r in regs] == [RegistrationStatus.CONFIRMED] * 3 and len({r.person_id for r in regs}) == 1
     for reg in regs:
-        assert f'href="/inscripcion/{services.personal_token(reg)}"' in page
-    assert page.count("Cupo confirmado.") == 3
-    assert 'action="/inscripcion/' in page and "mas-datos" in page  # the optional extras follow
-    assert [m.kind for m in db.session.scalars(select(OutboxMessage))] == ["registration_series"]
-    assert resp.headers["Cache-Control"] == "no-store"
+        assert services.personal_token(reg) not in page  # the links travel only by message
+    [msg] = db.session.scalars(select(OutboxMessage)).all()
+    assert msg.kind == "registration_series" and msg.recipient == "+56987654321"
+    body = render_now(msg).body_text
+    for reg in regs:
+        assert services.personal_url(reg) in body
+    assert body.count("confirmada") == 3
 
 
 def test_marked_dates_only(client, series_dates):
     resp = post(client, series_dates[0], fechas="marcadas", sessions=[str(series_dates[0].id), str(series_dates[2].id)])
-    assert resp.status_code == 200
+    received(resp)
     assert sorted(r.session_id for r in db.session.scalars(select(Registration))) == \
         [series_dates[0].id, series_dates[2].id]
 
 
-def test_only_the_date_of_the_page_keeps_the_single_answer(client, series_dates):
-    resp = post(client, series_dates[0], fechas="marcadas", sessions=str(series_dates[0].id))
-    assert resp.status_code == 302 and "/listo?nuevo=1" in resp.headers["Location"]
+def test_only_the_date_of_the_page_is_a_single_registration_with_the_same_answer(client, series_dates):
+    single = post(client, series_dates[0], fechas="marcadas", sessions=str(series_dates[0].id))
+    assert [r.session_id for r in db.session.scalars(select(Registration))] == [series_dates[0].id]
+    assert [m.kind for m in messages("registration_confirmation")] == ["registration_confirmation"]
+    assert messages("registration_series") == []
+    several = post(client, series_dates[0], fechas="todas", document_number=make_rut(42))
+    received(single)
+    received(several)
+    assert main(single) == main(several)  # one date or several: the same answer
 
 
 def test_no_date_marked_is_explained_and_nothing_written(client, series_dates):
@@ -160,31 +191,56 @@ def test_no_date_marked_is_explained_and_nothing_written(client, series_dates):
     assert count(Person) == 0 and count(Registration) == 0
 
 
-def test_a_known_person_registering_a_series_gets_no_links_on_screen(client, series_dates):
-    services.register(series_dates[1].id, person_input(41, phone="9 8765 4321", email="", preferred_channel="",
-                                                       document_number=QUICK["document_number"]))
-    resp = post(client, series_dates[0], fechas="todas", first_names="Otra persona")
-    page = resp.get_data(as_text=True)
-    assert resp.status_code == 200
-    assert "Ya estaba inscrita o inscrito en esta fecha." in page
-    main = page.split("<main", 1)[1].split("</main>", 1)[0]
-    assert not re.search(r'/inscripcion/(?!sesion/)[^"/]+', main)  # no personal link, no extras form
-    assert "+5698****4321" in page
+def test_a_known_document_registering_a_series_gets_the_newcomers_page_and_a_hold_only(client, series_dates):
+    """Whoever types a known RUT books nothing: the first open date is held and confirmed from the
+    contact on file; the page is the newcomer's, naming only the phone typed."""
+    known = services.register(series_dates[1].id, person_input(41, email="rosa@example.cl",
+                                                               document_number=QUICK["document_number"]))
+    known = known.registration
+    newcomer = post(client, series_dates[0], fechas="todas", document_number=make_rut(42))
+    stranger = post(client, series_dates[0], fechas="todas", first_names="Otra persona")
+    assert "+5698****4321" in received(stranger) and "rosa@example.cl" not in stranger.get_data(as_text=True)
+    received(newcomer)
+    assert main(newcomer) == main(stranger)  # nothing tells the RUT was known
+    person = db.session.get(Person, known.person_id)
+    assert person.first_names == "Camila" and person.email == "rosa@example.cl" and person.phone is None
+    assert [r.session_id for r in db.session.scalars(select(Registration).where(
+        Registration.person_id == person.id))] == [series_dates[1].id]  # nothing booked in her name
+    hold = db.session.scalars(select(RegistrationHold)).one()
+    assert hold.person_id == person.id and hold.session_id == series_dates[0].id
+    [msg] = messages("registration_hold")
+    assert msg.recipient == "rosa@example.cl"  # the contact on file, never the phone typed
+    assert [m.recipient for m in messages("registration_series")] == ["+56987654321"]  # the newcomer's only
 
 
 def test_a_full_date_in_a_series_gives_a_waitlist_place(client, series_dates):
     for n in range(5):
         services.register(series_dates[2].id, person_input(60 + n))
-    page = post(client, series_dates[0], fechas="todas").get_data(as_text=True)
-    assert page.count("Cupo confirmado.") == 2 and "quedó en la lista de espera, en el lugar 1" in page
+    received(post(client, series_dates[0], fechas="todas"))
+    rosa = db.session.scalars(select(Person).where(Person.first_names == "Rosa")).one()
+    mine = db.session.scalars(select(Registration).where(Registration.person_id == rosa.id)
+                              .order_by(Registration.session_id)).all()
+    assert [(r.session_id, r.status) for r in mine] == [
+        (series_dates[0].id, RegistrationStatus.CONFIRMED), (series_dates[1].id, RegistrationStatus.CONFIRMED),
+        (series_dates[2].id, RegistrationStatus.WAITLISTED)]
+    db.session.expire_all()
+    assert db.session.get(ActivitySession, series_dates[2].id).confirmed_count == 5  # never oversold
+    [msg] = messages("registration_series")
+    body = render_now(msg).body_text
+    assert body.count("confirmada") == 2 and "lista de espera, lugar 1" in body
 
 
 # --- the optional second page ------------------------------------------------------------------
 
 
 def _registered(client: Any, session: Any) -> str:
-    resp = post(client, session)
-    return resp.headers["Location"].split("/")[2]
+    """Register on the form, then take the personal link from the message, as the person would."""
+    received(post(client, session))
+    [msg] = messages("registration_confirmation")
+    token = re.search(r"http://localhost/inscripcion/([^\s/]+)", render_now(msg).body_text).group(1)
+    reg = db.session.scalar(select(Registration))
+    assert token == services.personal_token(reg)
+    return token
 
 
 def test_the_confirmation_page_offers_the_extras(client, published_session):

@@ -16,8 +16,8 @@ from app.outbox.models import OutboxMessage, OutboxStatus
 from app.outbox.rendering import render, render_now
 from app.people.models import Channel, Person
 from app.people.services import PersonError
-from app.registration import series, services
-from app.registration.models import Registration, RegistrationStatus
+from app.registration import holds, series, services
+from app.registration.models import Registration, RegistrationHold, RegistrationStatus
 from app.timeutil import utcnow
 from tests.conftest import count
 from tests.registration.conftest import person_input
@@ -99,36 +99,75 @@ def test_full_dates_give_a_waitlist_place_and_the_rest_a_seat(four_dates):
     assert seats(full.id) == 2  # never oversold
 
 
-def test_dates_already_held_are_reported_untouched_and_the_rest_registered(four_dates):
-    first = services.register(four_dates[1].id, phone_only(1)).registration
-    nonce = first.nonce
-    result = series.register_series(four_dates[0], ids(four_dates), phone_only(1))
-    assert result.recognised
-    outcome = {d.session.id: d.outcome for d in result.dates}
-    assert outcome[four_dates[1].id] == "already"
-    assert sorted(o for o in outcome.values()) == ["already", "confirmed", "confirmed", "confirmed"]
+def kinds() -> list[str]:
     db.session.expire_all()
-    assert db.session.get(Registration, first.id).nonce == nonce  # the held date is not touched
-    assert count(Registration) == 4 and count(Person) == 1
-    series_msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_series"))
-    assert sorted(series_msg.context["registration_ids"]) == sorted(r.id for r in result.created)
-    assert first.id not in series_msg.context["registration_ids"]  # the message lists only what is new
+    return list(db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)))
 
 
-def test_every_date_already_held_creates_nothing_and_sends_nothing(four_dates):
+def test_a_known_document_books_nothing_and_holds_the_first_open_date_for_confirmation(four_dates):
+    """Whoever typed a known RUT may not be the person: only the first open date is held, and the
+    message goes to the contact on file; the other dates are taken later from the personal page."""
+    first = services.register(four_dates[2].id, phone_only(1)).registration
+    nonce = first.nonce
+    four_dates[0].starts_at = utcnow()  # the first date closed: the first *open* one is held
+    db.session.commit()
+    typed = person_input(1, first_names="Otra", email="x@example.cl", phone="")
+    result = series.register_series(four_dates[0], ids(four_dates), typed)
+    assert result.recognised and result.dates == [] and result.created == []
+    assert result.person.id == first.person_id and result.typed_contact  # what was typed, masked
+    db.session.expire_all()
+    assert db.session.get(Registration, first.id).nonce == nonce  # the date already held is not touched
+    assert count(Registration) == 1 and count(Person) == 1
+    person = db.session.get(Person, first.person_id)
+    assert person.email is None and person.first_names == "Camila"  # nothing on file changes
+    hold = db.session.scalars(select(RegistrationHold)).one()
+    assert (hold.session_id, hold.person_id) == (four_dates[1].id, first.person_id)
+    assert hold.holds_seat and seats(four_dates[1].id) == 1
+    assert [seats(s.id) for s in four_dates] == [0, 1, 1, 0]  # the held seat and her own date, nothing else
+    assert kinds() == ["registration_confirmation", "registration_hold"]
+    held_msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_hold"))
+    assert held_msg.recipient == "+56987654301"  # the phone on file, not the email typed
+
+
+def test_a_known_document_holds_the_first_date_and_the_message_goes_to_the_contact_on_file(four_dates):
+    first = services.register(four_dates[3].id, phone_only(1)).registration
+    result = series.register_series(four_dates[0], ids(four_dates), person_input(1, first_names="Otra"))
+    assert result.recognised and not result.created
+    hold = db.session.scalars(select(RegistrationHold)).one()
+    assert hold.session_id == four_dates[0].id and hold.holds_seat and seats(four_dates[0].id) == 1
+    assert count(Registration) == 1
+    held_msg = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_hold"))
+    assert held_msg.recipient == "+56987654301"  # on file; the email typed gets nothing
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "registration_series")) is None
+    reg = holds.confirm(hold)  # she confirms from her message
+    assert (reg.session_id, reg.person_id, reg.status) == (four_dates[0].id, first.person_id,
+                                                           RegistrationStatus.CONFIRMED)
+    assert seats(four_dates[0].id) == 1 and count(Registration) == 2
+
+
+def test_every_date_already_held_creates_nothing_and_sends_the_links_again_to_the_contact_on_file(four_dates):
     series.register_series(four_dates[0], ids(four_dates), phone_only(1))
-    before = count(OutboxMessage)
+    assert kinds() == ["registration_series"]
     again = series.register_series(four_dates[0], ids(four_dates), phone_only(1))
-    assert [d.outcome for d in again.dates] == ["already"] * 4 and not again.created
-    assert count(OutboxMessage) == before and count(Registration) == 4
+    assert again.recognised and not again.dates and not again.created
+    assert count(Registration) == 4 and count(RegistrationHold) == 0
+    assert all(seats(s.id) == 1 for s in four_dates)
+    links = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "registration_links")).one()
+    assert links.recipient == "+56987654301" and kinds() == ["registration_series", "registration_links"]
 
 
-def test_a_cancelled_date_is_registered_again_in_the_same_row(four_dates):
+def test_a_cancelled_date_is_held_and_once_confirmed_registered_again_in_the_same_row(four_dates):
     reg = services.register(four_dates[0].id, phone_only(1)).registration
+    reg_id, nonce = reg.id, reg.nonce
     services.cancel(reg)
     result = series.register_series(four_dates[0], ids(four_dates[:2]), phone_only(1))
-    assert [d.outcome for d in result.dates] == ["confirmed", "confirmed"]
-    assert count(Registration) == 2
+    assert result.recognised and not result.dates
+    hold = db.session.scalars(select(RegistrationHold)).one()
+    assert hold.session_id == four_dates[0].id
+    assert count(Registration) == 1 and seats(four_dates[1].id) == 0  # the second date is not taken
+    again = holds.confirm(hold)
+    assert again.id == reg_id and again.status == RegistrationStatus.CONFIRMED and again.nonce != nonce
+    assert count(Registration) == 1 and seats(four_dates[0].id) == 1
 
 
 def test_a_date_that_closed_meanwhile_is_skipped_with_its_reason(four_dates):
