@@ -121,6 +121,8 @@ def test_the_phone_header_is_one_line_and_its_menu_opens_without_javascript(brow
 
 
 def test_the_workshop_page_copies_its_link_and_shows_the_way(browser, live_server, axe, sessions):
+    from playwright.sync_api import expect  # imported where used, like the browser fixture
+
     context = phone_context(browser, live_server, 360)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -130,7 +132,8 @@ def test_the_workshop_page_copies_its_link_and_shows_the_way(browser, live_serve
     # A secondary <button> looks secondary (white), not like the page's main action.
     assert copy.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 255, 255)"
     copy.click()
-    assert page.locator("#share-status").inner_text() == "Enlace copiado."
+    # The clipboard answers asynchronously: wait for the status (auto-retrying), exact text.
+    expect(page.locator("#share-status")).to_have_text("Enlace copiado.")
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"/talleres/{sessions['here'].activity.slug}")
     no_overflow(page)
     context.close()

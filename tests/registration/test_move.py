@@ -13,7 +13,7 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.registration import services
 from app.registration.models import Registration, RegistrationStatus
-from tests.registration.conftest import person_input
+from tests.registration.conftest import person_input, register_as_person
 from tests.workshops.conftest import local_in
 
 
@@ -118,7 +118,8 @@ def test_moving_to_the_same_date_or_a_date_of_another_workshop_is_refused(world)
 def test_moving_to_a_date_already_taken_by_the_person_is_refused(world):
     first, second, _third = three_dates(world)
     reg = reg_in(first, 1)
-    services.register(second.id, person_input(1))
+    taken = register_as_person(second.id, person_input(1))  # held, then confirmed from her message
+    assert taken.person_id == reg.person_id and taken.status == RegistrationStatus.CONFIRMED
     with pytest.raises(services.RegistrationError) as err:
         services.move(reg, second.id)
     assert err.value.status == 409
