@@ -213,3 +213,11 @@ def test_change_date_refuses_a_date_of_another_workshop_or_nonsense(client, worl
     assert client.post(page_of(reg, "/cambiar-fecha"), data={"csrf_token": token, "sesion": "x"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(Registration, reg.id).status == RegistrationStatus.CONFIRMED
+
+
+def test_the_personal_page_leads_to_the_optional_extras(client, world, published_session):
+    """A newcomer's link arrives by message; the optional second page is one tap from it."""
+    reg = register_as_person(published_session().id, person_input(77))
+    token = services.personal_token(reg)
+    body = client.get(f"/inscripcion/{token}").get_data(as_text=True)
+    assert f"/inscripcion/{token}/mas-datos" in body
