@@ -41,7 +41,10 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run"]
 AIM = {"taps": 8, "typed": 4, "page_kb": 60}
-HELD = re.compile(r"Recibimos su inscripción|Su inscripción quedó confirmada|Quedó en la lista de espera")
+# Every submission now gets the same answer page (issue 11: it must not reveal whether a RUT is
+# known); the journey types a new RUT, whose seat is taken in that POST, so that page means held.
+HELD = re.compile(r"Revise sus mensajes|Recibimos su inscripción|Su inscripción quedó confirmada|"
+                  r"Quedó en la lista de espera")
 LOG_LINE = re.compile(r"method=(\w+) path=(\S+) status=(\d+) ms=([\d.]+)")
 
 
