@@ -31,7 +31,7 @@ from app.activities.models import Activity, ActivitySession, ActivityStatus, Ses
 from app.extensions import db
 from app.outbox.tasks import kick_delivery
 from app.people.models import Person
-from app.people.services import PersonError
+from app.people.services import PersonError, shared_contacts
 from app.registration import exports, services
 from app.registration.models import Attendance, Registration, RegistrationStatus, Source
 from app.registration.staff_forms import (
@@ -166,8 +166,11 @@ def _render_list(session: ActivitySession, *, errors: list[str] | None = None,
     form = _filter_form(session, access)
     rows, ok = _rows(session, form)
     counts = services.session_counts(session)
+    # A household phone or email is normal: say so, so nobody "corrects" one person into another.
+    shared = shared_contacts([r.person for r in rows if r.full and not r.anonymised])
     return render_template(
         "registration/staff/session.html", session=session, activity=session.activity, access=access,
+        shared=shared,
         counts=counts, office_counts=_office_counts(counts), rows=rows, form=form, errors=errors or [],
         filtered=bool(form.status.data or form.office.data),
         args={k: v for k, v in (("status", form.status.data), ("office", form.office.data)) if v},

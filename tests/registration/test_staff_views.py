@@ -148,6 +148,18 @@ def test_contact_is_masked_where_the_rut_is(app, scene):
     assert "camila2@example.cl" not in html and "c***@example.cl" in html
 
 
+def test_a_phone_shared_by_two_people_is_shown_as_shared_only_to_who_sees_it(app, scene):
+    one = db.session.scalar(select(Person).where(Person.document_number == make_rut(1)))
+    two = db.session.scalar(select(Person).where(Person.document_number == make_rut(2)))
+    two.phone = one.phone = "+56987654321"  # a household phone: two documents, two people
+    db.session.commit()
+    host = client_for(app, scene.users["host"]).get(f"{BASE}/sesion/{scene.session.id}").get_data(as_text=True)
+    assert host.count("Contacto compartido con otra persona") == 2
+    coordinator = client_for(app, scene.users["coordinator"]).get(
+        f"{BASE}/sesion/{scene.session.id}").get_data(as_text=True)
+    assert "Contacto compartido" not in coordinator  # masked rows say nothing about the contact
+
+
 @pytest.mark.parametrize("role, expected", [
     ("host", 200), ("convening", 200), ("coordinator", 200), ("other", 403), ("sence_rm", 403), ("national", 200)])
 def test_who_may_open_the_walk_in_form(app, scene, role, expected):
