@@ -29,7 +29,24 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 from app.people.services import PersonInput
 
 
-class PersonForm(FlaskForm):
+class ProfileFields(FlaskForm):
+    """What helps the office prepare for the person, asked the same way on "Mis datos", the
+    staff form and the optional second page: none of it is needed to hold a seat."""
+
+    needs_subtitles = BooleanField(_l("Subtítulos"))
+    needs_sign_language = BooleanField(_l("Intérprete de lengua de señas chilena"))
+    uses_screen_reader = BooleanField(_l("Uso lector de pantalla"))
+    accessibility_other = StringField(_l("Otra necesidad (opcional)"))
+    connectivity = RadioField(_l("¿Cómo es su conexión a internet?"), choices=[
+        SelectChoice("good", _l("Buena (wifi o plan de datos suficiente)")),
+        SelectChoice("mobile_only", _l("Solo datos del celular")),
+        SelectChoice("none", _l("No tengo conexión"))], default="good", validate_choice=False)
+    rural = BooleanField(_l("Vivo en un sector rural"))
+    soft_skills = TextAreaField(_l("¿Qué habilidades le gustaría destacar? (opcional)"))
+    availability = StringField(_l("¿Qué días y horarios tiene disponibles para trabajar? (opcional)"))
+
+
+class PersonForm(ProfileFields):
     first_names = StringField(_l("Nombres"))
     last_names = StringField(_l("Apellidos"))
     document_type = RadioField(_l("Documento de identidad"), choices=[
@@ -44,17 +61,6 @@ class PersonForm(FlaskForm):
         SelectChoice("email", _l("Correo electrónico")), SelectChoice("whatsapp", _l("WhatsApp")),
         SelectChoice("sms", _l("Mensaje de texto (SMS)")),
         SelectChoice("phone_call", _l("Llamada telefónica"))], default="", validate_choice=False)
-    needs_subtitles = BooleanField(_l("Subtítulos"))
-    needs_sign_language = BooleanField(_l("Intérprete de lengua de señas chilena"))
-    uses_screen_reader = BooleanField(_l("Uso lector de pantalla"))
-    accessibility_other = StringField(_l("Otra necesidad (opcional)"))
-    connectivity = RadioField(_l("¿Cómo es su conexión a internet?"), choices=[
-        SelectChoice("good", _l("Buena (wifi o plan de datos suficiente)")),
-        SelectChoice("mobile_only", _l("Solo datos del celular")),
-        SelectChoice("none", _l("No tengo conexión"))], default="good", validate_choice=False)
-    rural = BooleanField(_l("Vivo en un sector rural"))
-    soft_skills = TextAreaField(_l("¿Qué habilidades le gustaría destacar? (opcional)"))
-    availability = StringField(_l("¿Qué días y horarios tiene disponibles para trabajar? (opcional)"))
     consent_data = BooleanField(_l("Acepto que la oficina use mis datos para esta actividad y para avisarme de ella."))
     consent_recording = BooleanField(_l("Acepto aparecer en la grabación de la sesión (opcional)."))
     opt_in_future = BooleanField(_l("Quiero que me avisen de futuros talleres y ferias (opcional)."))
@@ -125,19 +131,8 @@ class QuickForm(_ToInput, FlaskForm):
     consent_data = BooleanField(_l("Acepto que la oficina use mis datos para esta actividad y para avisarme de ella."))
 
 
-class ExtrasForm(FlaskForm):
+class ExtrasForm(ProfileFields):
     """The optional second page: nothing here is needed to hold the seat."""
 
-    needs_subtitles = BooleanField(_l("Subtítulos"))
-    needs_sign_language = BooleanField(_l("Intérprete de lengua de señas chilena"))
-    uses_screen_reader = BooleanField(_l("Uso lector de pantalla"))
-    accessibility_other = StringField(_l("Otra necesidad (opcional)"))
-    connectivity = RadioField(_l("¿Cómo es su conexión a internet?"), choices=[
-        SelectChoice("good", _l("Buena (wifi o plan de datos suficiente)")),
-        SelectChoice("mobile_only", _l("Solo datos del celular")),
-        SelectChoice("none", _l("No tengo conexión"))], default="good", validate_choice=False)
-    rural = BooleanField(_l("Vivo en un sector rural"))
-    soft_skills = TextAreaField(_l("¿Qué habilidades le gustaría destacar? (opcional)"))
-    availability = StringField(_l("¿Qué días y horarios tiene disponibles para trabajar? (opcional)"))
     consent_recording = BooleanField(_l("Acepto aparecer en la grabación de la sesión."))
     opt_in_future = BooleanField(_l("Quiero que me avisen de futuros talleres y ferias."))
